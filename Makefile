@@ -1,0 +1,46 @@
+# cachealot: transparent shared-memory query result cache for PostgreSQL
+
+MODULE_big = cachealot
+OBJS = \
+	$(WIN32RES) \
+	src/cachealot.o \
+	src/eligibility.o \
+	src/executor.o \
+	src/functions.o \
+	src/key.o \
+	src/stats.o \
+	src/store.o \
+	src/utility.o \
+	src/writes.o
+
+EXTENSION = cachealot
+DATA = cachealot--1.0.sql
+PGFILEDESC = "cachealot - transparent query result cache"
+
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=cachealot.conf
+
+ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso \
+	--temp-instance=tmp_check_iso --temp-config=cachealot.conf
+
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: test demo demo-stop
+
+test:
+	bash test/run-tests.sh
+
+demo:
+	bash test/demo.sh
+
+demo-stop:
+	bash test/demo-stop.sh

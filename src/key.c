@@ -1,0 +1,247 @@
+/*-------------------------------------------------------------------------
+ *
+ * key.c
+ *		Building the lookup key of one execution.
+ *
+ * Two executions may share a cached result only if they are the same query
+ * with the same inputs, so the key holds, and a hit compares in full:
+ *
+ *	- the database and the current user (SET ROLE, SECURITY DEFINER and
+ *	  role-targeted row security policies all follow GetUserId());
+ *	- the effective search path as namespace OIDs, temp namespace included;
+ *	- every setting that changes how literals are read or how immutable
+ *	  functions format values;
+ *	- the statement's own source text;
+ *	- the bound parameters, by type and binary value;
+ *	- the result row type (type, typmod, collation of each column).
+ *
+ * The 64-bit hash of the key only picks a bucket; it is never trusted alone.
+ *
+ * Copyright (c) 2026, cachealot developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_expr.h"
+#include "parser/parser.h"
+#include "pgtime.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/bytea.h"
+#include "utils/expandeddatum.h"
+#include "utils/float.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rls.h"
+#include "utils/xml.h"
+
+#include "cachealot.h"
+
+/*
+ * Special datetime inputs are resolved when the text is parsed, so the same
+ * text means a new value each time.  Matching is deliberately loose: a
+ * false match only costs a bypass.
+ */
+static const char *const frozen_words[] = {"now", "today", "tomorrow", "yesterday"};
+
+static bool
+text_contains_word(const char *text, int len, const char *word)
+{
+	int			wlen = strlen(word);
+	int			i;
+
+	for (i = 0; i + wlen <= len; i++)
+		if (pg_strncasecmp(text + i, word, wlen) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * May a statement with this text be cached at all?  Besides the frozen
+ * datetime words, text with a backslash is refused: escape strings could
+ * spell those words in a way the scan above does not see.
+ */
+bool
+key_text_is_eligible(const char *text, int len)
+{
+	int			i;
+
+	if (len <= 0)
+		return false;
+	if (memchr(text, '\\', len) != NULL)
+		return false;
+	for (i = 0; i < lengthof(frozen_words); i++)
+		if (text_contains_word(text, len, frozen_words[i]))
+			return false;
+	return true;
+}
+
+static void
+append_int(StringInfo buf, int64 v)
+{
+	appendBinaryStringInfo(buf, (const char *) &v, sizeof(v));
+}
+
+static void
+append_bytes(StringInfo buf, const char *data, int len)
+{
+	append_int(buf, len);
+	appendBinaryStringInfo(buf, data, len);
+}
+
+static void
+append_string(StringInfo buf, const char *s)
+{
+	append_bytes(buf, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Append a datum's value so that equal bytes mean an equal value */
+static void
+append_datum(StringInfo buf, Oid type, Datum value)
+{
+	int16		typlen;
+	bool		typbyval;
+
+	get_typlenbyval(type, &typlen, &typbyval);
+	if (typbyval)
+		appendBinaryStringInfo(buf, (const char *) &value, sizeof(Datum));
+	else if (typlen == -1)
+	{
+		struct varlena *v = (struct varlena *) DatumGetPointer(value);
+
+		if (VARATT_IS_EXTERNAL_EXPANDED(v))
+		{
+			ExpandedObjectHeader *eoh = DatumGetEOHP(value);
+			Size		flat = EOH_get_flat_size(eoh);
+			char	   *tmp = palloc(flat);
+
+			EOH_flatten_into(eoh, tmp, flat);
+			append_bytes(buf, tmp, flat);
+			pfree(tmp);
+		}
+		else
+		{
+			struct varlena *plain = pg_detoast_datum_packed(v);
+
+			append_bytes(buf, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+			if (plain != v)
+				pfree(plain);
+		}
+	}
+	else if (typlen == -2)
+		append_string(buf, DatumGetCString(value));
+	else
+		append_bytes(buf, DatumGetPointer(value), typlen);
+}
+
+static void
+append_search_path(StringInfo buf)
+{
+	Oid			local[32];
+	Oid		   *oids = local;
+	int			n;
+
+	n = fetch_search_path_array(oids, lengthof(local));
+	if (n > lengthof(local))
+	{
+		oids = palloc(sizeof(Oid) * n);
+		n = fetch_search_path_array(oids, n);
+	}
+	append_bytes(buf, (const char *) oids, sizeof(Oid) * n);
+	if (oids != local)
+		pfree(oids);
+}
+
+static void
+append_settings(StringInfo buf)
+{
+	append_int(buf, DateStyle);
+	append_int(buf, DateOrder);
+	append_int(buf, IntervalStyle);
+	append_string(buf, pg_get_timezone_name(session_timezone));
+	append_string(buf, GetConfigOption("timezone_abbreviations", true, false));
+	append_int(buf, standard_conforming_strings);
+	append_int(buf, Transform_null_equals);
+	append_int(buf, Array_nulls);
+	append_int(buf, xmloption);
+	append_int(buf, xmlbinary);
+	append_int(buf, extra_float_digits);
+	append_int(buf, bytea_output);
+	append_int(buf, quote_all_identifiers);
+	append_int(buf, row_security);
+}
+
+static void
+append_params(StringInfo buf, ParamListInfo params)
+{
+	int			i;
+
+	if (params == NULL)
+	{
+		append_int(buf, 0);
+		return;
+	}
+	append_int(buf, params->numParams);
+	for (i = 0; i < params->numParams; i++)
+	{
+		ParamExternData workspace;
+		ParamExternData *prm;
+
+		if (params->paramFetch != NULL)
+			prm = params->paramFetch(params, i + 1, false, &workspace);
+		else
+			prm = &params->params[i];
+
+		if (prm == NULL || !OidIsValid(prm->ptype))
+		{
+			append_int(buf, -1);
+			continue;
+		}
+		append_int(buf, prm->ptype);
+		append_int(buf, prm->isnull);
+		if (!prm->isnull)
+			append_datum(buf, prm->ptype, prm->value);
+	}
+}
+
+static void
+append_result_type(StringInfo buf, PlannedStmt *pstmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, pstmt->planTree->targetlist)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (tle->resjunk)
+			continue;
+		append_int(buf, exprType((Node *) tle->expr));
+		append_int(buf, exprTypmod((Node *) tle->expr));
+		append_int(buf, exprCollation((Node *) tle->expr));
+	}
+}
+
+/* Build the full key of this execution of the statement text[0..len) */
+void
+key_build(StringInfo buf, QueryDesc *queryDesc, const char *text, int len)
+{
+	append_int(buf, MyDatabaseId);
+	append_int(buf, GetUserId());
+	append_search_path(buf);
+	append_settings(buf);
+	append_bytes(buf, text, len);
+	append_params(buf, queryDesc->params);
+	append_result_type(buf, queryDesc->plannedstmt);
+}
+
+uint64
+key_hash(const char *key, uint32 len)
+{
+	return hash_bytes_extended((const unsigned char *) key, len, 0);
+}

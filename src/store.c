@@ -1,0 +1,639 @@
+/*-------------------------------------------------------------------------
+ *
+ * store.c
+ *		Shared memory of cachealot: the invalidation slots, the entry index
+ *		and the entries themselves, and eviction.
+ *
+ * Layout.  Three pieces of the main shared memory segment, all sized at
+ * postmaster start from cachealot.max_memory:
+ *
+ *	- StoreShared: the invalidation slots (pending count and version per
+ *	  slot, see writes.c for the protocol) and a few counters.  Only atomics
+ *	  touch it; no lock protects it.
+ *	- the index: a fixed array of bucket heads, each a chain of entries linked
+ *	  through CacheEntry.next.  Bucket b and every chain field reachable from
+ *	  it are protected by partition lock b % STORE_PARTITIONS (shared to read,
+ *	  exclusive to link or unlink).  The index never grows, so it never needs
+ *	  every lock at once and cannot fail at the memory bound.
+ *	- a DSA area created in place, capped to its own size so that it never
+ *	  creates DSM segments: entries are allocated there with DSA_ALLOC_NO_OOM
+ *	  and eviction makes room when an allocation fails.
+ *
+ * The index and the area together take cachealot.max_memory; memory_used
+ * counts the index plus every live entry's allocation.
+ *
+ * Entry lifetime.  An entry's refcount holds one reference for being linked
+ * in the index plus one per backend replaying it.  Readers pin it under the
+ * partition lock and replay with no lock held; whoever drops the last
+ * reference frees it.  An entry is immutable once linked, except for its
+ * clock bit, which hits set without a lock.
+ *
+ * Copyright (c) 2026, cachealot developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "common/hashfn.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/memutils.h"
+
+#include "cachealot.h"
+
+#define STORE_PARTITIONS		128
+#define STORE_LOCK_TRANCHE		"cachealot"
+#define STORE_AREA_TRANCHE		"cachealot_area"
+
+/* one bucket per this many bytes of max_memory, within these bounds */
+#define STORE_BYTES_PER_BUCKET	4096
+#define STORE_MIN_BUCKETS		1024
+
+typedef struct StoreShared
+{
+	int			area_tranche;	/* LWLock tranche of the DSA area */
+	uint32		nbuckets;		/* power of two */
+	Size		index_bytes;	/* size of the bucket array */
+	Size		area_bytes;		/* size of the in-place DSA area */
+	Size		budget;			/* bytes entries may occupy */
+	pg_atomic_uint64 entry_bytes;	/* allocation bytes of live entries */
+	pg_atomic_uint64 entries;	/* entries linked in the index */
+	pg_atomic_uint64 clock_hand;	/* next bucket the evictor visits */
+	CacheSlot	slots[CACHEALOT_NUM_SLOTS];
+} StoreShared;
+
+struct CacheEntry
+{
+	dsa_pointer next;			/* next in bucket chain (partition lock) */
+	dsa_pointer self;			/* this entry's own address in the area */
+	uint64		hash;
+	pg_atomic_uint32 refcount;	/* index link + one per replaying reader */
+	pg_atomic_uint32 referenced;	/* clock bit, set by hits */
+	Size		alloc_bytes;
+	uint32		key_len;
+	uint32		ndeps;
+	uint64		ntuples;
+	Size		tuples_len;
+	/* SlotVersion deps[ndeps], key bytes, then MAXALIGNed tuples follow */
+};
+
+#define ENTRY_DEPS(e) \
+	((SlotVersion *) ((char *) (e) + MAXALIGN(sizeof(CacheEntry))))
+#define ENTRY_KEY(e) \
+	((char *) (ENTRY_DEPS(e) + (e)->ndeps))
+#define ENTRY_TUPLES(e) \
+	((char *) (e) + MAXALIGN((ENTRY_KEY(e) + (e)->key_len) - (char *) (e)))
+
+static StoreShared *store = NULL;
+static dsa_pointer *store_buckets = NULL;
+static void *store_area_place = NULL;
+static LWLockPadded *store_locks = NULL;
+static dsa_area *store_area = NULL;	/* this backend's attachment */
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void store_request_hook(void);
+static void store_startup_hook(void);
+
+static Size
+store_total_bytes(void)
+{
+	return (Size) cachealot_max_memory_kb * 1024;
+}
+
+static uint32
+store_bucket_count(void)
+{
+	Size		want = store_total_bytes() / STORE_BYTES_PER_BUCKET;
+	uint32		n = STORE_MIN_BUCKETS;
+
+	while (n < want && n < (PG_UINT32_MAX >> 1))
+		n <<= 1;
+	return n;
+}
+
+/* Called from _PG_init: chain the shared memory hooks */
+void
+store_shmem_request(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = store_request_hook;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = store_startup_hook;
+}
+
+static void
+store_request_hook(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	RequestAddinShmemSpace(MAXALIGN(sizeof(StoreShared)));
+	RequestAddinShmemSpace(MAXALIGN(store_total_bytes()));
+	RequestAddinShmemSpace(MAXALIGN(stats_shmem_size()));
+	RequestNamedLWLockTranche(STORE_LOCK_TRANCHE, STORE_PARTITIONS);
+}
+
+static void
+store_startup_hook(void)
+{
+	bool		found;
+	bool		found_index;
+	bool		found_stats;
+	Size		total = store_total_bytes();
+	uint32		nbuckets = store_bucket_count();
+	Size		index_bytes = MAXALIGN(sizeof(dsa_pointer) * nbuckets);
+	void	   *index_and_area;
+	void	   *stats_place;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+
+	store = ShmemInitStruct("cachealot state", sizeof(StoreShared), &found);
+	index_and_area = ShmemInitStruct("cachealot cache", total, &found_index);
+	stats_place = ShmemInitStruct("cachealot stats", stats_shmem_size(),
+								  &found_stats);
+	store_locks = GetNamedLWLockTranche(STORE_LOCK_TRANCHE);
+	store_buckets = (dsa_pointer *) index_and_area;
+	store_area_place = (char *) index_and_area + index_bytes;
+
+	if (!found)
+	{
+		dsa_area   *area;
+		int			i;
+
+		store->area_tranche = LWLockNewTrancheId();
+		store->nbuckets = nbuckets;
+		store->index_bytes = index_bytes;
+		store->area_bytes = total - index_bytes;
+		/* leave room for the area's own metadata and size-class slack */
+		store->budget = store->area_bytes - store->area_bytes / 8;
+		pg_atomic_init_u64(&store->entry_bytes, 0);
+		pg_atomic_init_u64(&store->entries, 0);
+		pg_atomic_init_u64(&store->clock_hand, 0);
+		for (i = 0; i < CACHEALOT_NUM_SLOTS; i++)
+		{
+			pg_atomic_init_u32(&store->slots[i].pending, 0);
+			pg_atomic_init_u64(&store->slots[i].version, 1);
+		}
+		for (i = 0; i < (int) nbuckets; i++)
+			store_buckets[i] = InvalidDsaPointer;
+
+		area = dsa_create_in_place(store_area_place, store->area_bytes,
+								   store->area_tranche, NULL);
+		/* never create DSM segments: the area is all the cache may use */
+		dsa_set_size_limit(area, store->area_bytes);
+		dsa_pin(area);
+	}
+	stats_shmem_init(stats_place, found_stats);
+
+	LWLockRelease(AddinShmemInitLock);
+
+	LWLockRegisterTranche(store->area_tranche, STORE_AREA_TRANCHE);
+}
+
+bool
+store_is_ready(void)
+{
+	return store != NULL;
+}
+
+/*
+ * Attach this backend to the DSA area on first use.  The postmaster created
+ * it; each backend needs its own dsa_area handle, released at exit.
+ */
+void
+store_ensure_ready(void)
+{
+	MemoryContext oldcxt;
+
+	Assert(store != NULL);
+	if (store_area != NULL)
+		return;
+
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	store_area = dsa_attach_in_place(store_area_place, NULL);
+	MemoryContextSwitchTo(oldcxt);
+	on_shmem_exit(dsa_on_shmem_exit_release_in_place,
+				  PointerGetDatum(store_area_place));
+}
+
+uint32
+slot_for_relation(Oid dbid, Oid relid)
+{
+	uint32		h = hash_combine(murmurhash32(dbid), murmurhash32(relid));
+
+	/* slot 0 is the global slot; keep tables off it */
+	return (h % (CACHEALOT_NUM_SLOTS - 1)) + 1;
+}
+
+uint32
+slot_for_database(Oid dbid)
+{
+	return slot_for_relation(dbid, InvalidOid);
+}
+
+CacheSlot *
+slot_get(uint32 slot)
+{
+	Assert(slot < CACHEALOT_NUM_SLOTS);
+	return &store->slots[slot];
+}
+
+static inline LWLock *
+bucket_lock(uint32 bucket)
+{
+	return &store_locks[bucket % STORE_PARTITIONS].lock;
+}
+
+static inline CacheEntry *
+entry_at(dsa_pointer dp)
+{
+	return (CacheEntry *) dsa_get_address(store_area, dp);
+}
+
+static bool
+entry_key_equals(CacheEntry *e, uint64 hash, const char *key, uint32 key_len)
+{
+	return e->hash == hash && e->key_len == key_len &&
+		memcmp(ENTRY_KEY(e), key, key_len) == 0;
+}
+
+static bool
+entry_deps_equal(CacheEntry *e, const SlotVersion *deps, int ndeps)
+{
+	SlotVersion *mine = ENTRY_DEPS(e);
+	int			i;
+
+	if (e->ndeps != (uint32) ndeps)
+		return false;
+	for (i = 0; i < ndeps; i++)
+		if (mine[i].slot != deps[i].slot || mine[i].version != deps[i].version)
+			return false;
+	return true;
+}
+
+/* Can this entry still be served to anyone?  (Its tables did not change.) */
+static bool
+entry_is_current(CacheEntry *e)
+{
+	SlotVersion *deps = ENTRY_DEPS(e);
+	uint32		i;
+
+	for (i = 0; i < e->ndeps; i++)
+		if (pg_atomic_read_u64(&store->slots[deps[i].slot].version) !=
+			deps[i].version)
+			return false;
+	return true;
+}
+
+/* Drop one reference; the last one frees the entry.  Takes no lock. */
+static void
+entry_release(CacheEntry *e)
+{
+	if (pg_atomic_sub_fetch_u32(&e->refcount, 1) == 0)
+	{
+		Size		bytes = e->alloc_bytes;
+
+		dsa_free(store_area, e->self);
+		pg_atomic_sub_fetch_u64(&store->entry_bytes, bytes);
+	}
+}
+
+/*
+ * Unlink every entry of one bucket that 'drop' selects, under the bucket's
+ * exclusive lock, then release them with no lock held.  Returns how many
+ * were unlinked.
+ */
+typedef bool (*entry_filter) (CacheEntry *e, void *arg);
+
+static uint64
+bucket_unlink_where(uint32 bucket, entry_filter drop, void *arg)
+{
+	dsa_pointer unlinked = InvalidDsaPointer;
+	dsa_pointer *link;
+	uint64		count = 0;
+
+	/* an unlocked peek: an empty bucket needs no lock */
+	if (!DsaPointerIsValid(store_buckets[bucket]))
+		return 0;
+
+	LWLockAcquire(bucket_lock(bucket), LW_EXCLUSIVE);
+	link = &store_buckets[bucket];
+	while (DsaPointerIsValid(*link))
+	{
+		CacheEntry *e = entry_at(*link);
+
+		if (drop(e, arg))
+		{
+			*link = e->next;
+			e->next = unlinked;
+			unlinked = e->self;
+			count++;
+		}
+		else
+			link = &e->next;
+	}
+	LWLockRelease(bucket_lock(bucket));
+
+	while (DsaPointerIsValid(unlinked))
+	{
+		CacheEntry *e = entry_at(unlinked);
+
+		unlinked = e->next;
+		entry_release(e);
+	}
+	if (count > 0)
+		pg_atomic_sub_fetch_u64(&store->entries, count);
+	return count;
+}
+
+/* CLOCK: dead entries go at once, live ones get a second chance */
+static bool
+evict_filter(CacheEntry *e, void *arg)
+{
+	if (!entry_is_current(e))
+		return true;
+	if (pg_atomic_read_u32(&e->referenced) != 0)
+	{
+		pg_atomic_write_u32(&e->referenced, 0);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Sweep buckets from the clock hand until 'needed' more bytes fit in the
+ * budget, or two full turns found nothing more to take.
+ */
+static void
+evict(Size needed)
+{
+	uint64		steps = 0;
+	uint64		max_steps = (uint64) store->nbuckets * 2;
+	uint64		evicted = 0;
+
+	while (pg_atomic_read_u64(&store->entry_bytes) + needed > store->budget &&
+		   steps++ < max_steps)
+	{
+		uint32		bucket = (uint32) (pg_atomic_fetch_add_u64(&store->clock_hand, 1) &
+									   (store->nbuckets - 1));
+
+		evicted += bucket_unlink_where(bucket, evict_filter, NULL);
+	}
+	if (evicted > 0)
+		stats_add(STAT_EVICTIONS, evicted);
+}
+
+/*
+ * Find a current entry for this key whose dependencies are exactly 'deps'
+ * (the slots the caller read, at the versions it read).  On success the
+ * entry is pinned: the caller must cache_entry_unpin() it.
+ */
+CacheEntry *
+cache_lookup(uint64 hash, const char *key, uint32 key_len,
+			 const SlotVersion *deps, int ndeps)
+{
+	uint32		bucket = (uint32) (hash & (store->nbuckets - 1));
+	CacheEntry *found = NULL;
+	dsa_pointer dp;
+
+	store_ensure_ready();
+
+	LWLockAcquire(bucket_lock(bucket), LW_SHARED);
+	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp);)
+	{
+		CacheEntry *e = entry_at(dp);
+
+		if (entry_key_equals(e, hash, key, key_len))
+		{
+			if (entry_deps_equal(e, deps, ndeps))
+			{
+				pg_atomic_fetch_add_u32(&e->refcount, 1);
+				pg_atomic_write_u32(&e->referenced, 1);
+				found = e;
+			}
+			break;
+		}
+		dp = e->next;
+	}
+	LWLockRelease(bucket_lock(bucket));
+
+	return found;
+}
+
+void
+cache_entry_unpin(CacheEntry *entry)
+{
+	entry_release(entry);
+}
+
+uint64
+cache_entry_ntuples(CacheEntry *entry)
+{
+	return entry->ntuples;
+}
+
+/*
+ * The tuple at byte offset *offset of the entry's tuple data; advances
+ * *offset past it.  'index' is only for the assertion.
+ */
+MinimalTuple
+cache_entry_tuple(CacheEntry *entry, uint64 index, Size *offset)
+{
+	MinimalTuple tuple;
+
+	Assert(index < entry->ntuples);
+	Assert(*offset < entry->tuples_len);
+	tuple = (MinimalTuple) (ENTRY_TUPLES(entry) + *offset);
+	*offset += MAXALIGN(tuple->t_len);
+	return tuple;
+}
+
+/* Stored results are replaced, not duplicated: drop any entry of this key */
+typedef struct SameKeyArg
+{
+	uint64		hash;
+	const char *key;
+	uint32		key_len;
+	CacheEntry *keep;
+} SameKeyArg;
+
+static bool
+same_key_filter(CacheEntry *e, void *arg)
+{
+	SameKeyArg *k = (SameKeyArg *) arg;
+
+	return e != k->keep && entry_key_equals(e, k->hash, k->key, k->key_len);
+}
+
+/*
+ * Store a complete result.  The entry is built in one piece in the area,
+ * then linked; any older entry of the same key is unlinked.  Returns false
+ * (and stores nothing) when no memory could be found for it.  Never
+ * raises an error for lack of memory.
+ */
+bool
+cache_store(uint64 hash, const char *key, uint32 key_len,
+			const SlotVersion *deps, int ndeps,
+			MinimalTuple *tuples, uint64 ntuples, Size tuples_len)
+{
+	Size		head = MAXALIGN(sizeof(CacheEntry));
+	Size		size;
+	dsa_pointer dp;
+	CacheEntry *e;
+	char	   *pos;
+	uint64		i;
+	uint32		bucket = (uint32) (hash & (store->nbuckets - 1));
+	SameKeyArg	same;
+
+	store_ensure_ready();
+
+	size = MAXALIGN(head + sizeof(SlotVersion) * ndeps + key_len) + tuples_len;
+	if (size > store->budget / 2)
+		return false;
+
+	if (pg_atomic_read_u64(&store->entry_bytes) + size > store->budget)
+		evict(size);
+	dp = dsa_allocate_extended(store_area, size,
+							   DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+	if (!DsaPointerIsValid(dp))
+	{
+		/* fragmentation: free more than the bare need, then try once more */
+		evict(size * 2);
+		dp = dsa_allocate_extended(store_area, size,
+								   DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+		if (!DsaPointerIsValid(dp))
+			return false;
+	}
+	pg_atomic_add_fetch_u64(&store->entry_bytes, size);
+
+	e = entry_at(dp);
+	e->next = InvalidDsaPointer;
+	e->self = dp;
+	e->hash = hash;
+	pg_atomic_init_u32(&e->refcount, 1);
+	pg_atomic_init_u32(&e->referenced, 0);
+	e->alloc_bytes = size;
+	e->key_len = key_len;
+	e->ndeps = ndeps;
+	e->ntuples = ntuples;
+	e->tuples_len = tuples_len;
+	memcpy(ENTRY_DEPS(e), deps, sizeof(SlotVersion) * ndeps);
+	memcpy(ENTRY_KEY(e), key, key_len);
+	pos = ENTRY_TUPLES(e);
+	for (i = 0; i < ntuples; i++)
+	{
+		memcpy(pos, tuples[i], tuples[i]->t_len);
+		pos += MAXALIGN(tuples[i]->t_len);
+	}
+	Assert(pos == (char *) e + size);
+
+	LWLockAcquire(bucket_lock(bucket), LW_EXCLUSIVE);
+	e->next = store_buckets[bucket];
+	store_buckets[bucket] = dp;
+	LWLockRelease(bucket_lock(bucket));
+	pg_atomic_add_fetch_u64(&store->entries, 1);
+
+	same.hash = hash;
+	same.key = key;
+	same.key_len = key_len;
+	same.keep = e;
+	bucket_unlink_where(bucket, same_key_filter, &same);
+	return true;
+}
+
+static bool
+all_filter(CacheEntry *e, void *arg)
+{
+	return true;
+}
+
+/*
+ * Drop every entry.  Every slot's version advances too, so that a query
+ * that read the old versions cannot store its result afterwards.
+ */
+uint64
+cache_flush_all(void)
+{
+	uint64		dropped = 0;
+	uint32		b;
+	uint32		s;
+
+	store_ensure_ready();
+	for (s = 0; s < CACHEALOT_NUM_SLOTS; s++)
+		pg_atomic_fetch_add_u64(&store->slots[s].version, 1);
+	for (b = 0; b < store->nbuckets; b++)
+		dropped += bucket_unlink_where(b, all_filter, NULL);
+	return dropped;
+}
+
+typedef struct SlotSetArg
+{
+	const uint32 *slots;
+	int			nslots;
+} SlotSetArg;
+
+static bool
+slot_set_filter(CacheEntry *e, void *arg)
+{
+	SlotSetArg *set = (SlotSetArg *) arg;
+	SlotVersion *deps = ENTRY_DEPS(e);
+	uint32		i;
+	int			j;
+
+	for (i = 0; i < e->ndeps; i++)
+		for (j = 0; j < set->nslots; j++)
+			if (deps[i].slot == set->slots[j])
+				return true;
+	return false;
+}
+
+/*
+ * Drop every entry that depends on one of 'slots'.  The caller advances
+ * those slots' versions first.
+ */
+uint64
+cache_drop_slots(const uint32 *slots, int nslots)
+{
+	SlotSetArg	set;
+	uint64		dropped = 0;
+	uint32		b;
+
+	store_ensure_ready();
+	set.slots = slots;
+	set.nslots = nslots;
+	for (b = 0; b < store->nbuckets; b++)
+		dropped += bucket_unlink_where(b, slot_set_filter, &set);
+	return dropped;
+}
+
+uint64
+cache_memory_used(void)
+{
+	return store->index_bytes + pg_atomic_read_u64(&store->entry_bytes);
+}
+
+uint64
+cache_memory_limit(void)
+{
+	return store_total_bytes();
+}
+
+uint64
+cache_entry_count(void)
+{
+	return pg_atomic_read_u64(&store->entries);
+}
+
+/* The largest result cache_store() can accept, given max_entry_size */
+Size
+cache_max_entry_bytes(void)
+{
+	return Min((Size) cachealot_max_entry_size_kb * 1024, store->budget / 2);
+}

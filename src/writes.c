@@ -1,0 +1,328 @@
+/*-------------------------------------------------------------------------
+ *
+ * writes.c
+ *		Per-transaction write tracking and the commit protocol that makes
+ *		cached results unreachable the moment a write commits.
+ *
+ * A transaction records the slot of every relation it writes (executor.c
+ * at ExecutorStart, utility.c before the utility runs), before anything in
+ * the transaction can read the relation.  Then:
+ *
+ *	PRE_COMMIT	pending++ on every written slot (a full barrier).  A write
+ *				recorded later (another library's pre-commit work) raises
+ *				pending at once.
+ *	COMMIT		the transaction is already visible to new snapshots;
+ *				version++ then pending-- on every written slot.  If the
+ *				transaction changed the catalog, this waits until its
+ *				catalog invalidation messages are out (the resource-release
+ *				callback after locks): until then a backend could still plan
+ *				with the old definitions and store under the new version.
+ *	ABORT		if pending was raised: version++ then pending--.
+ *	exit		a backend that dies with pending raised releases it.
+ *
+ * Readers (executor.c) bypass while any slot they depend on is pending, and
+ * only serve or store results built at the versions they read, so a reader
+ * can neither miss a commit it sees nor store rows older than one.
+ *
+ * The release runs after the commit is durable and visible, where an error
+ * would be a PANIC: it uses only atomics, no allocation, no catalog access.
+ *
+ * A transaction that wrote a relation bypasses the cache for queries that
+ * depend on its slot until it ends; one that changed the catalog, or wrote
+ * through a partitioned table (whose partitions are known only as rows are
+ * routed), bypasses the cache entirely until it ends.
+ *
+ * All state here is backend-local; the shared slots live in store.c.
+ *
+ * Copyright (c) 2026, cachealot developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "replication/logicalworker.h"
+#include "storage/ipc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "cachealot.h"
+
+/* slots written by the current transaction, as a set and as a list */
+static uint8 written_bitmap[CACHEALOT_NUM_SLOTS / 8];
+static uint32 *written_slots = NULL;
+static int	n_written = 0;
+static int	max_written = 0;
+
+static bool xact_changed_catalog = false;
+static bool xact_routed_write = false;
+static bool pending_raised = false;
+static bool release_deferred = false;
+static bool exit_callback_registered = false;
+static int	global_holds = 0;	/* see global_pending_hold() */
+
+static void writes_xact_callback(XactEvent event, void *arg);
+static void writes_resource_callback(ResourceReleasePhase phase,
+									 bool isCommit, bool isTopLevel,
+									 void *arg);
+static void writes_on_exit(int code, Datum arg);
+
+void
+writes_register_callbacks(void)
+{
+	RegisterXactCallback(writes_xact_callback, NULL);
+	RegisterResourceReleaseCallback(writes_resource_callback, NULL);
+}
+
+static void
+ensure_exit_callback(void)
+{
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(writes_on_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
+}
+
+static void
+record_written_slot(uint32 slot)
+{
+	if (written_bitmap[slot / 8] & (1 << (slot % 8)))
+		return;
+
+	ensure_exit_callback();
+	if (n_written == max_written)
+	{
+		int			newmax = Max(64, max_written * 2);
+
+		if (written_slots == NULL)
+			written_slots = MemoryContextAlloc(TopMemoryContext,
+											   sizeof(uint32) * newmax);
+		else
+			written_slots = repalloc(written_slots, sizeof(uint32) * newmax);
+		max_written = newmax;
+	}
+	written_slots[n_written++] = slot;
+	written_bitmap[slot / 8] |= (1 << (slot % 8));
+
+	/* written after our pre-commit step: this slot must be pending too */
+	if (pending_raised)
+		pg_atomic_fetch_add_u32(&slot_get(slot)->pending, 1);
+}
+
+void
+record_written_relation(Oid relid)
+{
+	if (IsParallelWorker() || !store_is_ready())
+		return;
+	record_written_slot(slot_for_relation(MyDatabaseId, relid));
+}
+
+void
+record_written_database(void)
+{
+	if (IsParallelWorker() || !store_is_ready())
+		return;
+	record_written_slot(slot_for_database(MyDatabaseId));
+}
+
+void
+record_written_global(void)
+{
+	if (IsParallelWorker() || !store_is_ready())
+		return;
+	record_written_slot(CACHEALOT_GLOBAL_SLOT);
+}
+
+/*
+ * The transaction changed the catalog: what queries mean may have changed
+ * for the whole database (or, for shared catalogs such as roles, for every
+ * database).
+ */
+void
+record_catalog_change(bool shared_catalog)
+{
+	if (IsParallelWorker() || !store_is_ready())
+		return;
+	xact_changed_catalog = true;
+	record_written_database();
+	if (shared_catalog)
+		record_written_global();
+}
+
+/* The transaction wrote through a partitioned table */
+void
+record_routed_write(void)
+{
+	xact_routed_write = true;
+}
+
+/* Must this transaction stay away from the cache entirely? */
+bool
+xact_blocks_cache(void)
+{
+	return xact_changed_catalog || xact_routed_write;
+}
+
+bool
+xact_wrote_slot(uint32 slot)
+{
+	return (written_bitmap[slot / 8] & (1 << (slot % 8))) != 0;
+}
+
+/* Advance versions now, outside any transaction protocol */
+void
+slots_advance(const uint32 *slots, int nslots)
+{
+	int			i;
+
+	for (i = 0; i < nslots; i++)
+		pg_atomic_fetch_add_u64(&slot_get(slots[i])->version, 1);
+	stats_add(STAT_INVALIDATIONS, nslots);
+}
+
+/*
+ * Hold the global slot pending while something makes writes visible that
+ * no callback of ours sees (COMMIT PREPARED): readers bypass meanwhile, and
+ * the release makes every entry built before it unreachable.
+ */
+void
+global_pending_hold(void)
+{
+	ensure_exit_callback();
+	pg_atomic_fetch_add_u32(&slot_get(CACHEALOT_GLOBAL_SLOT)->pending, 1);
+	global_holds++;
+}
+
+void
+global_pending_release(void)
+{
+	uint32		global = CACHEALOT_GLOBAL_SLOT;
+
+	Assert(global_holds > 0);
+	slots_advance(&global, 1);
+	pg_atomic_fetch_sub_u32(&slot_get(global)->pending, 1);
+	global_holds--;
+}
+
+static void
+raise_pending(void)
+{
+	int			i;
+
+	for (i = 0; i < n_written; i++)
+		pg_atomic_fetch_add_u32(&slot_get(written_slots[i])->pending, 1);
+	pending_raised = true;
+}
+
+/*
+ * Make every entry built on the written slots unreachable, then let readers
+ * use the slots again.  Only atomics: this runs where errors are PANICs.
+ */
+static void
+release_pending(bool allow_delay)
+{
+	int			i;
+
+	if (allow_delay && cachealot_test_commit_delay_ms > 0 && n_written > 0)
+		pg_usleep((long) cachealot_test_commit_delay_ms * 1000L);
+
+	for (i = 0; i < n_written; i++)
+	{
+		CacheSlot  *slot = slot_get(written_slots[i]);
+
+		pg_atomic_fetch_add_u64(&slot->version, 1);
+		pg_atomic_fetch_sub_u32(&slot->pending, 1);
+	}
+	pending_raised = false;
+	if (n_written > 0)
+		stats_add(STAT_INVALIDATIONS, n_written);
+}
+
+static void
+forget_writes(void)
+{
+	int			i;
+
+	for (i = 0; i < n_written; i++)
+		written_bitmap[written_slots[i] / 8] = 0;
+	n_written = 0;
+	xact_changed_catalog = false;
+	xact_routed_write = false;
+	release_deferred = false;
+}
+
+static void
+writes_xact_callback(XactEvent event, void *arg)
+{
+	if (IsParallelWorker() || !store_is_ready())
+		return;
+
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			/*
+			 * Logical replication apply and table sync write without the
+			 * executor hooks: count any transaction of theirs with an xid as
+			 * a write to the whole database.
+			 */
+			if (IsLogicalWorker() &&
+				TransactionIdIsValid(GetTopTransactionIdIfAny()))
+				record_written_database();
+			raise_pending();
+			break;
+
+		case XACT_EVENT_COMMIT:
+			if (pending_raised && xact_changed_catalog)
+			{
+				/* released once the invalidation messages are sent */
+				release_deferred = true;
+				return;
+			}
+			if (pending_raised)
+				release_pending(true);
+			forget_writes();
+			break;
+
+		case XACT_EVENT_ABORT:
+			if (pending_raised)
+				release_pending(false);
+			forget_writes();
+			break;
+
+		case XACT_EVENT_PREPARE:
+			/*
+			 * The prepared transaction's writes become visible at COMMIT
+			 * PREPARED, which utility.c treats as a write to everything.
+			 */
+			forget_writes();
+			break;
+
+		default:
+			break;
+	}
+}
+
+static void
+writes_resource_callback(ResourceReleasePhase phase, bool isCommit,
+						 bool isTopLevel, void *arg)
+{
+	if (phase != RESOURCE_RELEASE_AFTER_LOCKS || !isTopLevel ||
+		!release_deferred)
+		return;
+	if (pending_raised)
+		release_pending(true);
+	forget_writes();
+}
+
+static void
+writes_on_exit(int code, Datum arg)
+{
+	while (global_holds > 0)
+		global_pending_release();
+	if (pending_raised)
+		release_pending(false);
+	forget_writes();
+}
