@@ -55,7 +55,8 @@ typedef enum QueryMode
 {
 	MODE_DONE,					/* nothing more to do for this query */
 	MODE_HIT,					/* replaying a pinned entry */
-	MODE_CAPTURE				/* running the plan, copying its rows */
+	MODE_CAPTURE,				/* running the plan, copying its rows */
+	MODE_EXHAUSTED				/* the plan ran dry during a look-ahead */
 } QueryMode;
 
 typedef struct QueryState
@@ -87,14 +88,25 @@ typedef struct QueryState
 	uint64		max_tuples;
 	Size		tuples_len;
 	Size		capture_limit;
-	bool		capture_failed;
+	bool		capture_failed; /* rows are still delivered, not stored */
+	MinimalTuple held;			/* the look-ahead row, not yet delivered */
+	TupleTableSlot *held_slot;
 } QueryState;
 
+/*
+ * The tee between the executor and the query's receiver while capturing.
+ * It forwards at most 'limit' rows (0: all) and holds back one more, so
+ * that a run asked for N rows learns whether the plan had more to give;
+ * the held row opens the next run.
+ */
 typedef struct TeeReceiver
 {
 	DestReceiver pub;
 	DestReceiver *inner;
 	QueryState *qs;
+	uint64		limit;
+	uint64		forwarded;
+	bool		stopped;		/* the inner receiver asked to stop */
 } TeeReceiver;
 
 static dlist_head active_queries = DLIST_STATIC_INIT(active_queries);
@@ -285,10 +297,10 @@ record_routed_writes(EState *estate)
  */
 
 /*
- * Where may replayed or captured rows go?  Portals set their receiver only
- * at ExecutorRun (ExecutorStart sees DestNone), so this is checked again
- * there; receivers that write (SELECT INTO, materialized views) never get
- * cached rows.
+ * Where may replayed or captured rows go?  Receivers that write (SELECT
+ * INTO, materialized views) are set before ExecutorStart and refused here.
+ * Portals set theirs only at ExecutorRun, so ExecutorStart sees DestNone;
+ * whatever they set then only transmits or collects rows.
  */
 static bool
 dest_is_cacheable(CommandDest dest)
@@ -801,23 +813,49 @@ static bool
 tee_receive(TupleTableSlot *slot, DestReceiver *self)
 {
 	TeeReceiver *tee = (TeeReceiver *) self;
+	QueryState *qs = tee->qs;
 
+	if (!qs->capture_failed)
+		capture_row(qs, slot);
+
+	if (tee->limit > 0 && tee->forwarded == tee->limit)
+	{
+		/* the look-ahead row: keep it for the next run */
+		qs->held = ExecCopySlotMinimalTuple(slot);
+		return true;
+	}
+	tee->forwarded++;
 	if (!tee->inner->receiveSlot(slot, tee->inner))
 	{
-		tee->qs->capture_failed = true;
+		tee->stopped = true;
+		qs->capture_failed = true;
 		return false;
 	}
-	if (!tee->qs->capture_failed)
-		capture_row(tee->qs, slot);
 	return true;
 }
 
+/* Start the inner receiver, then deliver the row held from the last run */
 static void
 tee_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
 	TeeReceiver *tee = (TeeReceiver *) self;
+	QueryState *qs = tee->qs;
 
 	tee->inner->rStartup(tee->inner, operation, typeinfo);
+	if (qs->held != NULL)
+	{
+		MinimalTuple held = qs->held;
+
+		qs->held = NULL;
+		ExecStoreMinimalTuple(held, qs->held_slot, true);
+		tee->forwarded++;
+		if (!tee->inner->receiveSlot(qs->held_slot, tee->inner))
+		{
+			tee->stopped = true;
+			qs->capture_failed = true;
+		}
+		ExecClearTuple(qs->held_slot);
+	}
 }
 
 static void
@@ -860,25 +898,14 @@ run_standard(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 		standard_ExecutorRun(queryDesc, direction, count, execute_once);
 }
 
+/* Run the plan with 'dest' in place of the query's receiver */
 static void
-run_with_capture(QueryState *qs, ScanDirection direction, uint64 count,
-				 bool execute_once)
+run_through(QueryDesc *queryDesc, DestReceiver *dest, ScanDirection direction,
+			uint64 count, bool execute_once)
 {
-	QueryDesc  *queryDesc = qs->queryDesc;
 	DestReceiver *original = queryDesc->dest;
-	TeeReceiver tee;
-	bool		complete;
 
-	memset(&tee, 0, sizeof(tee));
-	tee.pub.receiveSlot = tee_receive;
-	tee.pub.rStartup = tee_startup;
-	tee.pub.rShutdown = tee_shutdown;
-	tee.pub.rDestroy = tee_destroy;
-	tee.pub.mydest = original->mydest;
-	tee.inner = original;
-	tee.qs = qs;
-
-	queryDesc->dest = &tee.pub;
+	queryDesc->dest = dest;
 	PG_TRY();
 	{
 		run_standard(queryDesc, direction, count, execute_once);
@@ -888,14 +915,102 @@ run_with_capture(QueryState *qs, ScanDirection direction, uint64 count,
 		queryDesc->dest = original;
 	}
 	PG_END_TRY();
+}
 
-	/* a run that stopped at 'count' rows may have had more to give */
-	complete = ScanDirectionIsForward(direction) && !qs->capture_failed &&
-		(count == 0 || queryDesc->estate->es_processed < count);
-	if (complete)
+/*
+ * Run the plan for a miss, copying its rows.  A run asked for N rows asks
+ * the plan for one more and holds it back: fewer than N+1 rows means the
+ * plan is exhausted and the copy complete, which is when it is stored.
+ * Capture continues across runs (cursors, SPI fetches); ExecutorRewind has
+ * no hook, but plans that may rewind never get here.
+ */
+static void
+run_with_capture(QueryState *qs, ScanDirection direction, uint64 count,
+				 bool execute_once)
+{
+	QueryDesc  *queryDesc = qs->queryDesc;
+	EState	   *estate = queryDesc->estate;
+	DestReceiver *original = queryDesc->dest;
+	TeeReceiver tee;
+	uint64		ask;
+	bool		exhausted;
+
+	if (!ScanDirectionIsForward(direction))
+	{
+		/* no movement: nothing is fetched, the held row stays held */
+		run_standard(queryDesc, direction, count, execute_once);
+		return;
+	}
+	if (qs->held_slot == NULL)
+		qs->held_slot = ExecAllocTableSlot(&estate->es_tupleTable,
+										   queryDesc->tupDesc,
+										   &TTSOpsMinimalTuple);
+
+	memset(&tee, 0, sizeof(tee));
+	tee.pub.receiveSlot = tee_receive;
+	tee.pub.rStartup = tee_startup;
+	tee.pub.rShutdown = tee_shutdown;
+	tee.pub.rDestroy = tee_destroy;
+	tee.pub.mydest = original->mydest;
+	tee.inner = original;
+	tee.qs = qs;
+	tee.limit = count;
+
+	if (count == 1 && qs->held != NULL)
+	{
+		/* the held row is all this run wants: the plan need not run */
+		MemoryContext oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
+
+		if (execute_once && queryDesc->already_executed)
+			elog(ERROR, "can't re-execute query flagged for single execution");
+
+		tee_startup(&tee.pub, CMD_SELECT, queryDesc->tupDesc);
+		tee_shutdown(&tee.pub);
+		MemoryContextSwitchTo(oldcxt);
+		queryDesc->already_executed = true;
+		estate->es_processed = tee.forwarded;
+		return;
+	}
+
+	/* the held row counts toward this run's rows; ask for one more */
+	ask = (count == 0) ? 0 : count + 1 - (qs->held != NULL ? 1 : 0);
+
+	run_through(queryDesc, &tee.pub, direction, ask, execute_once);
+
+	exhausted = !tee.stopped && qs->held == NULL;
+	estate->es_processed = tee.forwarded;
+	if (exhausted && !qs->capture_failed)
 		store_capture(qs);
-	free_capture(qs);
-	qs->mode = MODE_DONE;
+	if (exhausted || qs->capture_failed)
+		free_capture(qs);
+	/* the plan returned its end already: it must not be run again */
+	if (exhausted)
+		qs->mode = MODE_EXHAUSTED;
+}
+
+/*
+ * A run after the look-ahead found the end: what the executor would do on
+ * an exhausted plan, without calling the plan again (some plans restart
+ * when called past their end).
+ */
+static void
+run_exhausted(QueryDesc *queryDesc, ScanDirection direction,
+			  bool execute_once)
+{
+	EState	   *estate = queryDesc->estate;
+	DestReceiver *dest = queryDesc->dest;
+	MemoryContext oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
+
+	if (!ScanDirectionIsNoMovement(direction))
+	{
+		if (execute_once && queryDesc->already_executed)
+			elog(ERROR, "can't re-execute query flagged for single execution");
+		queryDesc->already_executed = true;
+	}
+	estate->es_processed = 0;
+	dest->rStartup(dest, CMD_SELECT, queryDesc->tupDesc);
+	dest->rShutdown(dest);
+	MemoryContextSwitchTo(oldcxt);
 }
 
 static void
@@ -907,17 +1022,12 @@ cachealot_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 	if (!IsParallelWorker() && !dlist_is_empty(&active_queries))
 		qs = query_state_find(queryDesc);
 
-	if (qs != NULL && !dest_is_cacheable(queryDesc->dest->mydest))
-	{
-		elog(DEBUG2, "cachealot: bypass: the rows do not go to a client, SPI or a tuplestore");
-		query_state_drop(qs);
-		qs = NULL;
-	}
-
 	if (qs != NULL && qs->mode == MODE_HIT)
 		replay_hit(qs, direction, count, execute_once);
 	else if (qs != NULL && qs->mode == MODE_CAPTURE)
 		run_with_capture(qs, direction, count, execute_once);
+	else if (qs != NULL && qs->mode == MODE_EXHAUSTED)
+		run_exhausted(queryDesc, direction, execute_once);
 	else
 		run_standard(queryDesc, direction, count, execute_once);
 }
