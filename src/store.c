@@ -48,7 +48,7 @@
 #define STORE_AREA_TRANCHE		"cachealot_area"
 
 /* one bucket per this many bytes of max_memory, within these bounds */
-#define STORE_BYTES_PER_BUCKET	4096
+#define STORE_BYTES_PER_BUCKET	1024
 #define STORE_MIN_BUCKETS		1024
 
 typedef struct StoreShared
@@ -368,17 +368,17 @@ evict_filter(CacheEntry *e, void *arg)
 }
 
 /*
- * Sweep buckets from the clock hand until 'needed' more bytes fit in the
- * budget, or two full turns found nothing more to take.
+ * Sweep buckets from the clock hand until the entries take at most
+ * 'target' bytes, or two full turns found nothing more to take.
  */
 static void
-evict(Size needed)
+evict_down_to(Size target)
 {
 	uint64		steps = 0;
 	uint64		max_steps = (uint64) store->nbuckets * 2;
 	uint64		evicted = 0;
 
-	while (pg_atomic_read_u64(&store->entry_bytes) + needed > store->budget &&
+	while (pg_atomic_read_u64(&store->entry_bytes) > target &&
 		   steps++ < max_steps)
 	{
 		uint32		bucket = (uint32) (pg_atomic_fetch_add_u64(&store->clock_hand, 1) &
@@ -388,6 +388,40 @@ evict(Size needed)
 	}
 	if (evicted > 0)
 		stats_add(STAT_EVICTIONS, evicted);
+}
+
+/*
+ * Allocate 'size' bytes for an entry, evicting to make room: first to keep
+ * within the budget, then, if the area still cannot serve the request
+ * (its free space is fragmented among size classes and pages), a further
+ * slice of the cache.  Returns InvalidDsaPointer rather than failing.
+ */
+static dsa_pointer
+allocate_entry(Size size)
+{
+	dsa_pointer dp;
+	int			attempt;
+
+	if (pg_atomic_read_u64(&store->entry_bytes) + size > store->budget)
+		evict_down_to(store->budget - size);
+
+	for (attempt = 0; attempt < 3; attempt++)
+	{
+		Size		used;
+		Size		slice;
+
+		dp = dsa_allocate_extended(store_area, size,
+								   DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+		if (DsaPointerIsValid(dp))
+			return dp;
+
+		used = pg_atomic_read_u64(&store->entry_bytes);
+		slice = Max(size * 2, store->budget / 32);
+		if (used == 0)
+			break;
+		evict_down_to(used > slice ? used - slice : 0);
+	}
+	return InvalidDsaPointer;
 }
 
 /*
@@ -498,19 +532,9 @@ cache_store(uint64 hash, const char *key, uint32 key_len,
 	if (size > store->budget / 2)
 		return false;
 
-	if (pg_atomic_read_u64(&store->entry_bytes) + size > store->budget)
-		evict(size);
-	dp = dsa_allocate_extended(store_area, size,
-							   DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+	dp = allocate_entry(size);
 	if (!DsaPointerIsValid(dp))
-	{
-		/* fragmentation: free more than the bare need, then try once more */
-		evict(size * 2);
-		dp = dsa_allocate_extended(store_area, size,
-								   DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
-		if (!DsaPointerIsValid(dp))
-			return false;
-	}
+		return false;
 	pg_atomic_add_fetch_u64(&store->entry_bytes, size);
 
 	e = entry_at(dp);
