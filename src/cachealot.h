@@ -106,7 +106,7 @@ extern void stats_reset(void);
 extern TimestampTz stats_reset_time(void);
 
 /* key.c */
-extern bool key_text_is_eligible(const char *text, int len);
+extern bool key_text_is_storable(const char *text, int len);
 extern void key_build(StringInfo buf, QueryDesc *queryDesc,
 					  const char *text, int len);
 extern uint64 key_hash(const char *key, uint32 len);

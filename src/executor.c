@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/detoast.h"
+#include "access/gin.h"
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "access/xlog.h"
@@ -41,6 +42,7 @@
 #include "lib/ilist.h"
 #include "miscadmin.h"
 #include "parser/parsetree.h"
+#include "parser/scansup.h"
 #include "storage/ipc.h"
 #include "storage/sinval.h"
 #include "utils/guc.h"
@@ -329,7 +331,6 @@ static const char *
 execution_bypass_reason(QueryDesc *queryDesc, int eflags)
 {
 	Snapshot	snap = queryDesc->snapshot;
-	const char *fuzzy;
 
 	if (!cachealot_enabled)
 		return "cachealot.enabled is off";
@@ -356,8 +357,7 @@ execution_bypass_reason(QueryDesc *queryDesc, int eflags)
 		return "not an MVCC snapshot";
 	if (queryDesc->plannedstmt->queryId == UINT64CONST(0))
 		return "the statement has no query id";
-	fuzzy = GetConfigOption("gin_fuzzy_search_limit", true, false);
-	if (fuzzy != NULL && strcmp(fuzzy, "0") != 0)
+	if (GinFuzzySearchLimit != 0)
 		return "gin_fuzzy_search_limit is set";
 	if (xact_blocks_cache())
 		return "the transaction changed the catalog or wrote through a partitioned table";
@@ -380,10 +380,16 @@ statement_text(QueryDesc *queryDesc, const char **text, int *len)
 		loc = 0;
 	if (loc > srclen)
 		return false;
-	*text = src + loc;
 	*len = pstmt->stmt_len > 0 ? Min(pstmt->stmt_len, srclen - loc) :
 		srclen - loc;
-	return key_text_is_eligible(*text, *len);
+	/* statements after the first in a string start with the separator's blanks */
+	while (*len > 0 && scanner_isspace(src[loc]))
+	{
+		loc++;
+		(*len)--;
+	}
+	*text = src + loc;
+	return *len > 0;
 }
 
 static int
@@ -640,7 +646,7 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 	reason = execution_bypass_reason(queryDesc, eflags);
 	if (reason == NULL && !statement_text(queryDesc, &text, &text_len))
-		reason = "the statement text is empty or holds a frozen datetime word";
+		reason = "the statement has no text of its own";
 	if (reason == NULL)
 	{
 		deps = collect_dependencies(pstmt, &ndeps);
@@ -664,6 +670,13 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	{
 		stats_add(STAT_HITS, 1);
 		start_for_hit(queryDesc, eflags, entry);
+	}
+	else if (!key_text_is_storable(text, text_len))
+	{
+		/* never stored, so the lookup could not have found it either */
+		elog(DEBUG2, "cachealot: bypass: a constant is a special datetime input, or may spell one");
+		stats_add(STAT_BYPASSES, 1);
+		run_standard_start(queryDesc, eflags);
 	}
 	else
 	{

@@ -24,12 +24,15 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "common/keywords.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_expr.h"
 #include "parser/parser.h"
+#include "parser/scanner.h"
+#include "parser/gram.h"	/* after scanner.h, which it needs */
 #include "pgtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -45,41 +48,65 @@
 
 /*
  * Special datetime inputs are resolved when the text is parsed, so the same
- * text means a new value each time.  Matching is deliberately loose: a
- * false match only costs a bypass.
+ * text means a new value each time.
  */
 static const char *const frozen_words[] = {"now", "today", "tomorrow", "yesterday"};
 
 static bool
-text_contains_word(const char *text, int len, const char *word)
+string_has_frozen_word(const char *str)
 {
-	int			wlen = strlen(word);
 	int			i;
 
-	for (i = 0; i + wlen <= len; i++)
-		if (pg_strncasecmp(text + i, word, wlen) == 0)
-			return true;
+	for (i = 0; i < lengthof(frozen_words); i++)
+	{
+		int			wlen = strlen(frozen_words[i]);
+		const char *p;
+
+		for (p = str; *p; p++)
+			if (pg_strncasecmp(p, frozen_words[i], wlen) == 0)
+				return true;
+	}
 	return false;
 }
 
 /*
- * May a statement with this text be cached at all?  Besides the frozen
- * datetime words, text with a backslash is refused: escape strings could
- * spell those words in a way the scan above does not see.
+ * May a result of this statement text be stored?  Not when one of its
+ * string constants holds a special datetime input.  The constants are read
+ * with the core lexer, as the parser read them, because the lexer builds
+ * them from more than the literal text shows: string continuation across
+ * lines, escape strings, dollar quoting.  Unicode-escape strings are decoded
+ * later by the grammar, so any of them refuses the statement, and so does a
+ * backslash anywhere: its meaning depends on settings that may have changed
+ * since the statement was parsed, and the lexer could fail on it.
+ *
+ * Only storing needs the check: a statement never stored is never served.
  */
 bool
-key_text_is_eligible(const char *text, int len)
+key_text_is_storable(const char *text, int len)
 {
-	int			i;
+	char	   *copy;
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE val;
+	YYLTYPE		loc;
+	int			token;
+	bool		storable = true;
 
-	if (len <= 0)
-		return false;
 	if (memchr(text, '\\', len) != NULL)
 		return false;
-	for (i = 0; i < lengthof(frozen_words); i++)
-		if (text_contains_word(text, len, frozen_words[i]))
-			return false;
-	return true;
+
+	copy = pnstrdup(text, len);
+	scanner = scanner_init(copy, &extra, &ScanKeywords, ScanKeywordTokens);
+	while (storable && (token = core_yylex(&val, &loc, scanner)) != 0)
+	{
+		if (token == USCONST)
+			storable = false;
+		else if (token == SCONST && string_has_frozen_word(val.str))
+			storable = false;
+	}
+	scanner_finish(scanner);
+	pfree(copy);
+	return storable;
 }
 
 static void
