@@ -429,16 +429,31 @@ collect_dependencies(PlannedStmt *pstmt, int *ndeps)
 	return deps;
 }
 
+/*
+ * Is any dependency being written (between a writer's pre-commit and its
+ * release)?  A full read barrier follows, so that versions read after this
+ * returns false are at least as new as the pending counts seen.
+ */
+static bool
+any_dependency_pending(const SlotVersion *deps, int ndeps)
+{
+	int			i;
+
+	for (i = 0; i < ndeps; i++)
+		if (pg_atomic_read_u32(&slot_get(deps[i].slot)->pending) != 0)
+			return true;
+	pg_read_barrier();
+	return false;
+}
+
 /* Nothing pending on any dependency; then read their versions */
 static bool
 read_dependency_versions(SlotVersion *deps, int ndeps)
 {
 	int			i;
 
-	for (i = 0; i < ndeps; i++)
-		if (pg_atomic_read_u32(&slot_get(deps[i].slot)->pending) != 0)
-			return false;
-	pg_read_barrier();
+	if (any_dependency_pending(deps, ndeps))
+		return false;
 	for (i = 0; i < ndeps; i++)
 		deps[i].version = pg_atomic_read_u64(&slot_get(deps[i].slot)->version);
 	return true;
@@ -450,10 +465,8 @@ dependencies_unchanged(const SlotVersion *deps, int ndeps)
 {
 	int			i;
 
-	for (i = 0; i < ndeps; i++)
-		if (pg_atomic_read_u32(&slot_get(deps[i].slot)->pending) != 0)
-			return false;
-	pg_read_barrier();
+	if (any_dependency_pending(deps, ndeps))
+		return false;
 	for (i = 0; i < ndeps; i++)
 		if (pg_atomic_read_u64(&slot_get(deps[i].slot)->version) !=
 			deps[i].version)

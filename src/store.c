@@ -449,7 +449,9 @@ cache_lookup(uint64 hash, const char *key, uint32 key_len,
 			if (entry_deps_equal(e, deps, ndeps))
 			{
 				pg_atomic_fetch_add_u32(&e->refcount, 1);
-				pg_atomic_write_u32(&e->referenced, 1);
+				/* read first: a hot entry's line need not be written again */
+				if (pg_atomic_read_u32(&e->referenced) == 0)
+					pg_atomic_write_u32(&e->referenced, 1);
 				found = e;
 			}
 			break;

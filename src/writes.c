@@ -265,11 +265,11 @@ writes_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_COMMIT:
 			/*
 			 * Logical replication apply and table sync write without the
-			 * executor hooks: count any transaction of theirs with an xid as
-			 * a write to the whole database.
+			 * executor hooks: count every transaction of theirs as a write
+			 * to the whole database (one without an xid may still have
+			 * committed a prepared transaction).
 			 */
-			if (IsLogicalWorker() &&
-				TransactionIdIsValid(GetTopTransactionIdIfAny()))
+			if (IsLogicalWorker())
 				record_written_database();
 			raise_pending();
 			break;

@@ -13,11 +13,8 @@ if [[ ! -e "$DEMO_DIR" ]]; then
     exit 0
 fi
 
-if [[ -z "${PG_CONFIG:-}" ]]; then
-    PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-    [[ -x "$PG_CONFIG" ]] || PG_CONFIG=pg_config
-fi
-BINDIR=$("$PG_CONFIG" --bindir)
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$ROOT/test/lib/common.sh"
 
 # The server runs as the owner of the folder (postgres when demo.sh ran as root).
 OWNER=$(stat -c %U "$DEMO_DIR")

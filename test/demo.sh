@@ -20,11 +20,8 @@ LOG="$DEMO_DIR/server.log"
 source "$ROOT/test/lib/ensure-deps.sh"
 ensure_deps
 
-if [[ -z "${PG_CONFIG:-}" ]]; then
-    PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-    [[ -x "$PG_CONFIG" ]] || PG_CONFIG=pg_config
-fi
-BINDIR=$("$PG_CONFIG" --bindir)
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$ROOT/test/lib/common.sh"
 
 if [[ $(id -u) -eq 0 ]]; then DEMO_USER=postgres; else DEMO_USER=$(id -un); fi
 
@@ -34,17 +31,6 @@ as_demo() {
         "$@"
     else
         runuser -u "$DEMO_USER" -- "$@"
-    fi
-}
-
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        echo "demo: need root (or sudo) for: $*" >&2
-        return 1
     fi
 }
 

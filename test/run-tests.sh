@@ -24,13 +24,8 @@ cd "$ROOT"
 source "$ROOT/test/lib/ensure-deps.sh"
 ensure_deps
 
-# Pin PostgreSQL 15 even if other server-dev versions are installed
-# (/usr/bin/pg_config follows the newest one).
-if [[ -z "${PG_CONFIG:-}" ]]; then
-    PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-    [[ -x "$PG_CONFIG" ]] || PG_CONFIG=pg_config
-fi
-BINDIR=$("$PG_CONFIG" --bindir)
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$ROOT/test/lib/common.sh"
 MAKE_ARGS=(PG_CONFIG="$PG_CONFIG")
 
 # Same locale everywhere: a bare CI container has no LANG, which would give the
@@ -74,18 +69,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "run-tests: interrupted" >&2; exit 130' INT TERM
-
-# Run a command with root rights (make install).
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        echo "run-tests: need root (or sudo) for: $*" >&2
-        return 1
-    fi
-}
 
 # Run a command as the unprivileged test user, with the server binaries first
 # in PATH (runuser keeps the rest of the environment).
