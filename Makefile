@@ -34,7 +34,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test demo demo-stop
+.PHONY: test demo demo-stop valgrind
 
 test:
 	bash test/run-tests.sh
@@ -44,3 +44,6 @@ demo:
 
 demo-stop:
 	bash test/demo-stop.sh
+
+valgrind:
+	bash test/valgrind.sh
