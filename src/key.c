@@ -70,6 +70,27 @@ string_has_frozen_word(const char *str)
 }
 
 /*
+ * Could the lexer find a string constant here?  Every one starts with a
+ * quote (plain, E'', U&'', B'', X'') or a dollar quote ($$ or $tag$, never
+ * $ and a digit, which is a parameter).  Most statements in the wild have
+ * neither, and then need no lexing.
+ */
+static bool
+text_may_hold_string(const char *text, int len)
+{
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		if (text[i] == '\'')
+			return true;
+		if (text[i] == '$' && (i + 1 >= len || !isdigit((unsigned char) text[i + 1])))
+			return true;
+	}
+	return false;
+}
+
+/*
  * May a result of this statement text be stored?  Not when one of its
  * string constants holds a special datetime input.  The constants are read
  * with the core lexer, as the parser read them, because the lexer builds
@@ -94,6 +115,8 @@ key_text_is_storable(const char *text, int len)
 
 	if (memchr(text, '\\', len) != NULL)
 		return false;
+	if (!text_may_hold_string(text, len))
+		return true;
 
 	copy = pnstrdup(text, len);
 	scanner = scanner_init(copy, &extra, &ScanKeywords, ScanKeywordTokens);
@@ -185,23 +208,53 @@ append_search_path(StringInfo buf)
 		pfree(oids);
 }
 
+/*
+ * The fixed-size part of the key: who runs it where, and the settings that
+ * change how literals are read or immutable functions format values.
+ * Built whole and appended at once; zeroed first, so padding compares equal.
+ */
+typedef struct KeySettings
+{
+	Oid			dbid;
+	Oid			userid;
+	int32		date_style;
+	int32		date_order;
+	int32		interval_style;
+	int32		xml_option;
+	int32		xml_binary;
+	int32		extra_float_digits;
+	int32		bytea_output;
+	bool		standard_conforming_strings;
+	bool		transform_null_equals;
+	bool		array_nulls;
+	bool		quote_all_identifiers;
+	bool		row_security;
+} KeySettings;
+
 static void
 append_settings(StringInfo buf)
 {
-	append_int(buf, DateStyle);
-	append_int(buf, DateOrder);
-	append_int(buf, IntervalStyle);
+	KeySettings ks;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.dbid = MyDatabaseId;
+	ks.userid = GetUserId();
+	ks.date_style = DateStyle;
+	ks.date_order = DateOrder;
+	ks.interval_style = IntervalStyle;
+	ks.xml_option = xmloption;
+	ks.xml_binary = xmlbinary;
+	ks.extra_float_digits = extra_float_digits;
+	ks.bytea_output = bytea_output;
+	ks.standard_conforming_strings = standard_conforming_strings;
+	ks.transform_null_equals = Transform_null_equals;
+	ks.array_nulls = Array_nulls;
+	ks.quote_all_identifiers = quote_all_identifiers;
+	ks.row_security = row_security;
+	appendBinaryStringInfo(buf, (const char *) &ks, sizeof(ks));
+
 	append_string(buf, pg_get_timezone_name(session_timezone));
 	append_string(buf, GetConfigOption("timezone_abbreviations", true, false));
-	append_int(buf, standard_conforming_strings);
-	append_int(buf, Transform_null_equals);
-	append_int(buf, Array_nulls);
-	append_int(buf, xmloption);
-	append_int(buf, xmlbinary);
-	append_int(buf, extra_float_digits);
-	append_int(buf, bytea_output);
-	append_int(buf, quote_all_identifiers);
-	append_int(buf, row_security);
 }
 
 static void
@@ -237,31 +290,35 @@ append_params(StringInfo buf, ParamListInfo params)
 	}
 }
 
+/* Type, typmod and collation of each result column, appended at once */
 static void
 append_result_type(StringInfo buf, PlannedStmt *pstmt)
 {
+	List	   *tlist = pstmt->planTree->targetlist;
+	int32	   *cols = palloc(sizeof(int32) * 3 * Max(list_length(tlist), 1));
+	int			n = 0;
 	ListCell   *lc;
 
-	foreach(lc, pstmt->planTree->targetlist)
+	foreach(lc, tlist)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 
 		if (tle->resjunk)
 			continue;
-		append_int(buf, exprType((Node *) tle->expr));
-		append_int(buf, exprTypmod((Node *) tle->expr));
-		append_int(buf, exprCollation((Node *) tle->expr));
+		cols[n++] = (int32) exprType((Node *) tle->expr);
+		cols[n++] = exprTypmod((Node *) tle->expr);
+		cols[n++] = (int32) exprCollation((Node *) tle->expr);
 	}
+	append_bytes(buf, (const char *) cols, sizeof(int32) * n);
+	pfree(cols);
 }
 
 /* Build the full key of this execution of the statement text[0..len) */
 void
 key_build(StringInfo buf, QueryDesc *queryDesc, const char *text, int len)
 {
-	append_int(buf, MyDatabaseId);
-	append_int(buf, GetUserId());
-	append_search_path(buf);
 	append_settings(buf);
+	append_search_path(buf);
 	append_bytes(buf, text, len);
 	append_params(buf, queryDesc->params);
 	append_result_type(buf, queryDesc->plannedstmt);
