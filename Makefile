@@ -34,7 +34,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test demo demo-stop valgrind
+.PHONY: test demo demo-stop valgrind stress sqlsmith
 
 test:
 	bash test/run-tests.sh
@@ -47,3 +47,9 @@ demo-stop:
 
 valgrind:
 	bash test/valgrind.sh
+
+stress:
+	bash test/stress/run.sh
+
+sqlsmith:
+	bash test/sqlsmith/run.sh

@@ -275,7 +275,7 @@ record_statement_writes(PlannedStmt *pstmt)
 			rte->rellockmode >= RowExclusiveLock)
 		{
 			record_written_relation(rte->relid);
-			record_routed_write();
+			record_unlisted_writes();
 		}
 	}
 }

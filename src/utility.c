@@ -4,12 +4,18 @@
  *		ProcessUtility hook: writes and meaning changes that do not pass
  *		through the executor.
  *
- * Every utility statement is either known not to change what any cached
- * query returns (transaction control, SET, EXPLAIN, cursors, plain VACUUM,
- * COPY TO ...) or is treated as a catalog change: the whole database's
- * entries become unreachable when it commits (every database's, for
- * statements on shared catalogs such as roles), and the transaction stays
- * away from the cache until it ends.  That is broad but never stale.
+ * Every utility statement is one of:
+ *	- known not to change what any cached query returns (transaction
+ *	  control, SET, EXPLAIN, cursors, plain VACUUM, COPY TO ...);
+ *	- a data write to the tables it names (COPY FROM, TRUNCATE, REFRESH
+ *	  MATERIALIZED VIEW): those tables, with their descendants and, for
+ *	  TRUNCATE CASCADE, the tables referencing them, are recorded like
+ *	  executor writes once the statement holds their locks; until the
+ *	  transaction ends it stays away from the cache;
+ *	- anything else, treated as a catalog change: the whole database's
+ *	  entries become unreachable when it commits (every database's, for
+ *	  statements on shared catalogs such as roles), and the transaction
+ *	  stays away from the cache until it ends.  Broad, but never stale.
  *
  * Statements that commit internally (VACUUM FULL or CLUSTER of several
  * tables, DETACH PARTITION CONCURRENTLY) are recorded again after they
@@ -27,15 +33,21 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "catalog/heap.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "utils/lsyscache.h"
 
 #include "cachealot.h"
 
 typedef enum UtilityKind
 {
 	UTILITY_READ_ONLY,			/* changes nothing a cached query returns */
+	UTILITY_WRITES_TABLES,		/* data of tables it names: COPY FROM ... */
 	UTILITY_WRITES_DATABASE,	/* data or catalog of this database */
 	UTILITY_WRITES_SHARED,		/* shared catalogs: roles, databases ... */
 	UTILITY_COMMIT_PREPARED		/* another transaction becomes visible */
@@ -86,8 +98,14 @@ classify_utility(Node *parsetree)
 			return UTILITY_READ_ONLY;
 
 		case T_CopyStmt:
-			return ((CopyStmt *) parsetree)->is_from ?
-				UTILITY_WRITES_DATABASE : UTILITY_READ_ONLY;
+			if (!((CopyStmt *) parsetree)->is_from)
+				return UTILITY_READ_ONLY;
+			return ((CopyStmt *) parsetree)->relation != NULL ?
+				UTILITY_WRITES_TABLES : UTILITY_WRITES_DATABASE;
+
+		case T_TruncateStmt:
+		case T_RefreshMatViewStmt:
+			return UTILITY_WRITES_TABLES;
 
 		case T_VacuumStmt:
 			return vacuum_is_full((VacuumStmt *) parsetree) ?
@@ -147,6 +165,102 @@ classify_utility(Node *parsetree)
 	}
 }
 
+/*
+ * The tables a data-writing utility statement wrote, resolved after it ran:
+ * it holds their locks until the transaction ends, so the names still mean
+ * what they meant to it.  (Resolving them before would take those locks
+ * before the statement's own permission checks.)  A name that no longer
+ * resolves, or rows routed through a partitioned table, fall back to the
+ * whole database.
+ */
+static void
+record_named_table(RangeVar *rv, bool with_descendants)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	ListCell   *lc;
+
+	if (!OidIsValid(relid))
+		record_written_database();
+	else if (with_descendants)
+	{
+		foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+			record_written_relation(lfirst_oid(lc));
+	}
+	else
+		record_written_relation(relid);
+}
+
+/* TRUNCATE: the named tables, their descendants, and with CASCADE every
+ * table referencing them by foreign key, transitively */
+static void
+record_truncate_targets(TruncateStmt *stmt)
+{
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+		if (!OidIsValid(relid))
+			record_written_database();
+		else if (rv->inh)
+			relids = list_concat_unique_oid(relids,
+											find_all_inheritors(relid, NoLock, NULL));
+		else
+			relids = list_append_unique_oid(relids, relid);
+	}
+	if (stmt->behavior == DROP_CASCADE)
+	{
+		for (;;)
+		{
+			List	   *added = list_difference_oid(heap_truncate_find_FKs(relids),
+													relids);
+
+			if (added == NIL)
+				break;
+			foreach(lc, added)
+				relids = list_concat_unique_oid(relids,
+												find_all_inheritors(lfirst_oid(lc),
+																	NoLock, NULL));
+		}
+	}
+	foreach(lc, relids)
+		record_written_relation(lfirst_oid(lc));
+}
+
+static void
+record_utility_targets(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_CopyStmt:
+			{
+				CopyStmt   *stmt = (CopyStmt *) parsetree;
+				Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+				/* partitions receive rows as they are routed: unknown here */
+				if (OidIsValid(relid) &&
+					get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+					record_written_database();
+				else
+					record_named_table(stmt->relation, false);
+			}
+			break;
+		case T_TruncateStmt:
+			record_truncate_targets((TruncateStmt *) parsetree);
+			break;
+		case T_RefreshMatViewStmt:
+			record_named_table(((RefreshMatViewStmt *) parsetree)->relation,
+							   false);
+			break;
+		default:
+			elog(ERROR, "unexpected utility statement type: %d",
+				 (int) nodeTag(parsetree));
+	}
+}
+
 static void
 run_standard_utility(PlannedStmt *pstmt, const char *queryString,
 					 bool readOnlyTree, ProcessUtilityContext context,
@@ -177,6 +291,14 @@ cachealot_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		case UTILITY_READ_ONLY:
 			run_standard_utility(pstmt, queryString, readOnlyTree, context,
 								 params, queryEnv, dest, qc);
+			break;
+
+		case UTILITY_WRITES_TABLES:
+			/* triggers may read the tables while it runs: keep them off */
+			record_unlisted_writes();
+			run_standard_utility(pstmt, queryString, readOnlyTree, context,
+								 params, queryEnv, dest, qc);
+			record_utility_targets(pstmt->utilityStmt);
 			break;
 
 		case UTILITY_WRITES_DATABASE:

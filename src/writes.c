@@ -57,7 +57,7 @@ static int	n_written = 0;
 static int	max_written = 0;
 
 static bool xact_changed_catalog = false;
-static bool xact_routed_write = false;
+static bool xact_unlisted_writes = false;
 static bool pending_raised = false;
 static bool release_deferred = false;
 static bool exit_callback_registered = false;
@@ -152,18 +152,22 @@ record_catalog_change(bool shared_catalog)
 		record_written_global();
 }
 
-/* The transaction wrote through a partitioned table */
+/*
+ * The transaction writes relations it cannot list yet (rows routed through a
+ * partitioned table, a utility statement whose targets are known only once
+ * it holds their locks): it stays away from the cache until it ends.
+ */
 void
-record_routed_write(void)
+record_unlisted_writes(void)
 {
-	xact_routed_write = true;
+	xact_unlisted_writes = true;
 }
 
 /* Must this transaction stay away from the cache entirely? */
 bool
 xact_blocks_cache(void)
 {
-	return xact_changed_catalog || xact_routed_write;
+	return xact_changed_catalog || xact_unlisted_writes;
 }
 
 bool
@@ -250,7 +254,7 @@ forget_writes(void)
 		written_bitmap[written_slots[i] / 8] = 0;
 	n_written = 0;
 	xact_changed_catalog = false;
-	xact_routed_write = false;
+	xact_unlisted_writes = false;
 	release_deferred = false;
 }
 
