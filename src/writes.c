@@ -32,6 +32,13 @@
  * through a partitioned table (whose partitions are known only as rows are
  * routed), bypasses the cache entirely until it ends.
  *
+ * Two-phase commit: COMMIT PREPARED run as a statement holds the global
+ * slot pending across itself (utility.c).  A logical replication worker
+ * applies COMMIT PREPARED without any statement: a transaction it prepares
+ * holds its database's slot pending from PRE_PREPARE until the worker sees
+ * it finished, at the pre-commit of a later transaction of its own (or at
+ * its exit).
+ *
  * All state here is backend-local; the shared slots live in store.c.
  *
  * Copyright (c) 2026, cachealot developers
@@ -45,6 +52,7 @@
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
 #include "storage/ipc.h"
+#include "storage/procarray.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -62,6 +70,16 @@ static bool pending_raised = false;
 static bool release_deferred = false;
 static bool exit_callback_registered = false;
 static int	global_holds = 0;	/* see global_pending_hold() */
+
+/*
+ * Transactions a logical replication worker prepared (two_phase
+ * subscriptions), each holding its database's slot pending until the worker
+ * sees it finished: COMMIT PREPARED makes it visible inside the worker with
+ * no callback of ours in between.
+ */
+static TransactionId *worker_prepared = NULL;
+static int	n_worker_prepared = 0;
+static int	max_worker_prepared = 0;
 
 static void writes_xact_callback(XactEvent event, void *arg);
 static void writes_resource_callback(ResourceReleasePhase phase,
@@ -211,6 +229,56 @@ global_pending_release(void)
 	global_holds--;
 }
 
+/* A logical worker is preparing its transaction: hold its database pending */
+static void
+hold_worker_prepared(void)
+{
+	TransactionId xid = GetTopTransactionIdIfAny();
+
+	if (!TransactionIdIsValid(xid))
+		return;
+	ensure_exit_callback();
+	if (n_worker_prepared == max_worker_prepared)
+	{
+		int			newmax = Max(8, max_worker_prepared * 2);
+
+		if (worker_prepared == NULL)
+			worker_prepared = MemoryContextAlloc(TopMemoryContext,
+												 sizeof(TransactionId) * newmax);
+		else
+			worker_prepared = repalloc(worker_prepared,
+									   sizeof(TransactionId) * newmax);
+		max_worker_prepared = newmax;
+	}
+	pg_atomic_fetch_add_u32(&slot_get(slot_for_database(MyDatabaseId))->pending, 1);
+	worker_prepared[n_worker_prepared++] = xid;
+}
+
+/*
+ * Release the holds of prepared transactions that have finished (committed
+ * or rolled back: no longer in progress), or all of them at exit.  The
+ * version advances before pending drops, as at any commit.
+ */
+static void
+release_worker_prepared(bool all)
+{
+	CacheSlot  *slot = slot_get(slot_for_database(MyDatabaseId));
+	int			i = 0;
+
+	while (i < n_worker_prepared)
+	{
+		if (all || !TransactionIdIsInProgress(worker_prepared[i]))
+		{
+			pg_atomic_fetch_add_u64(&slot->version, 1);
+			pg_atomic_fetch_sub_u32(&slot->pending, 1);
+			stats_add(STAT_INVALIDATIONS, 1);
+			worker_prepared[i] = worker_prepared[--n_worker_prepared];
+		}
+		else
+			i++;
+	}
+}
+
 static void
 raise_pending(void)
 {
@@ -276,6 +344,15 @@ writes_xact_callback(XactEvent event, void *arg)
 			if (IsLogicalWorker())
 				record_written_database();
 			raise_pending();
+
+			/*
+			 * A prepared transaction this worker has finished (COMMIT
+			 * PREPARED runs inside the worker's transaction, before this)
+			 * hands its hold on the database over to this commit, which
+			 * has just raised the same slot.
+			 */
+			if (n_worker_prepared > 0)
+				release_worker_prepared(false);
 			break;
 
 		case XACT_EVENT_COMMIT:
@@ -296,10 +373,17 @@ writes_xact_callback(XactEvent event, void *arg)
 			forget_writes();
 			break;
 
+		case XACT_EVENT_PRE_PREPARE:
+			if (IsLogicalWorker())
+				hold_worker_prepared();
+			break;
+
 		case XACT_EVENT_PREPARE:
 			/*
 			 * The prepared transaction's writes become visible at COMMIT
-			 * PREPARED, which utility.c treats as a write to everything.
+			 * PREPARED: run as a statement, utility.c treats it as a write
+			 * to everything; run by a logical worker, the hold taken above
+			 * covers it.
 			 */
 			forget_writes();
 			break;
@@ -324,6 +408,7 @@ writes_resource_callback(ResourceReleasePhase phase, bool isCommit,
 static void
 writes_on_exit(int code, Datum arg)
 {
+	release_worker_prepared(true);
 	while (global_holds > 0)
 		global_pending_release();
 	if (pending_raised)
