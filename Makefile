@@ -34,7 +34,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test demo demo-stop valgrind stress sqlsmith
+.PHONY: test demo demo-stop valgrind stress sqlsmith bench
 
 test:
 	bash test/run-tests.sh
@@ -53,3 +53,6 @@ stress:
 
 sqlsmith:
 	bash test/sqlsmith/run.sh
+
+bench:
+	bash test/bench/run.sh
