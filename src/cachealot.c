@@ -28,6 +28,7 @@ bool		cachealot_enabled = true;
 int			cachealot_max_memory_kb = 64 * 1024;
 int			cachealot_max_entry_size_kb = 1024;
 int			cachealot_test_commit_delay_ms = 0;
+double		cachealot_min_cost = 0.0;
 
 void		_PG_init(void);
 
@@ -68,6 +69,19 @@ _PG_init(void)
 							PGC_SIGHUP,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("cachealot.min_cost",
+							 "Plans estimated to cost less than this are not cached.",
+							 "Cheap queries gain little from the cache and would "
+							 "take room from expensive ones; 0 caches every "
+							 "eligible query.",
+							 &cachealot_min_cost,
+							 0.0,
+							 0.0,
+							 1e12,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("cachealot.test_commit_delay",
 							"Testing aid: sleep this long after a writing commit "

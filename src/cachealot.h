@@ -37,6 +37,7 @@ extern bool cachealot_enabled;
 extern int	cachealot_max_memory_kb;
 extern int	cachealot_max_entry_size_kb;
 extern int	cachealot_test_commit_delay_ms;
+extern double cachealot_min_cost;
 
 /*
  * Invalidation slots.  A relation maps to slot hash(database, relation); each

@@ -336,6 +336,8 @@ execution_bypass_reason(QueryDesc *queryDesc, int eflags)
 		return "cachealot.enabled is off";
 	if (!plan_is_cacheable(queryDesc->plannedstmt))
 		return "the query is not cacheable";
+	if (queryDesc->plannedstmt->planTree->total_cost < cachealot_min_cost)
+		return "the plan costs less than cachealot.min_cost";
 	if (eflags & (EXEC_FLAG_EXPLAIN_ONLY | EXEC_FLAG_BACKWARD |
 				  EXEC_FLAG_REWIND | EXEC_FLAG_WITH_NO_DATA))
 		return "the plan may be rescanned or run backward";
