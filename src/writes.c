@@ -104,6 +104,18 @@ ensure_exit_callback(void)
 	}
 }
 
+/* Room for one more element in a backend-lifetime array of 'used' */
+static void *
+make_room(void *array, int used, int *max, Size element_size)
+{
+	if (used < *max)
+		return array;
+	*max = Max(16, *max * 2);
+	if (array == NULL)
+		return MemoryContextAlloc(TopMemoryContext, element_size * *max);
+	return repalloc(array, element_size * *max);
+}
+
 static void
 record_written_slot(uint32 slot)
 {
@@ -111,17 +123,8 @@ record_written_slot(uint32 slot)
 		return;
 
 	ensure_exit_callback();
-	if (n_written == max_written)
-	{
-		int			newmax = Max(64, max_written * 2);
-
-		if (written_slots == NULL)
-			written_slots = MemoryContextAlloc(TopMemoryContext,
-											   sizeof(uint32) * newmax);
-		else
-			written_slots = repalloc(written_slots, sizeof(uint32) * newmax);
-		max_written = newmax;
-	}
+	written_slots = make_room(written_slots, n_written, &max_written,
+							  sizeof(uint32));
 	written_slots[n_written++] = slot;
 	written_bitmap[slot / 8] |= (1 << (slot % 8));
 
@@ -238,18 +241,8 @@ hold_worker_prepared(void)
 	if (!TransactionIdIsValid(xid))
 		return;
 	ensure_exit_callback();
-	if (n_worker_prepared == max_worker_prepared)
-	{
-		int			newmax = Max(8, max_worker_prepared * 2);
-
-		if (worker_prepared == NULL)
-			worker_prepared = MemoryContextAlloc(TopMemoryContext,
-												 sizeof(TransactionId) * newmax);
-		else
-			worker_prepared = repalloc(worker_prepared,
-									   sizeof(TransactionId) * newmax);
-		max_worker_prepared = newmax;
-	}
+	worker_prepared = make_room(worker_prepared, n_worker_prepared,
+								&max_worker_prepared, sizeof(TransactionId));
 	pg_atomic_fetch_add_u32(&slot_get(slot_for_database(MyDatabaseId))->pending, 1);
 	worker_prepared[n_worker_prepared++] = xid;
 }
