@@ -748,8 +748,12 @@ replay_hit(QueryState *qs, ScanDirection direction, uint64 count,
 			InstrStartNode(queryDesc->totaltime);
 		while (qs->next_tuple < ntuples && (count == 0 || sent < count))
 		{
-			MinimalTuple tuple = cache_entry_tuple(qs->entry, qs->next_tuple,
-												   &qs->next_offset);
+			MinimalTuple tuple;
+
+			/* a cancel or timeout must stop a replay as it stops a plan */
+			CHECK_FOR_INTERRUPTS();
+			tuple = cache_entry_tuple(qs->entry, qs->next_tuple,
+									  &qs->next_offset);
 
 			qs->next_tuple++;
 			ExecStoreMinimalTuple(tuple, qs->slot, false);
