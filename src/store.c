@@ -417,9 +417,16 @@ allocate_entry(Size size)
 
 		used = pg_atomic_read_u64(&store->entry_bytes);
 		slice = Max(size * 2, store->budget / 32);
-		if (used == 0)
+		if (used > 0)
+			evict_down_to(used > slice ? used - slice : 0);
+		else if (attempt > 0)
 			break;
-		evict_down_to(used > slice ? used - slice : 0);
+
+		/*
+		 * Blocks emptied for small entries stay with their size class until
+		 * trimmed; a large entry needs them back as contiguous pages.
+		 */
+		dsa_trim(store_area);
 	}
 	return InvalidDsaPointer;
 }
