@@ -123,6 +123,8 @@ extern void record_written_database(void);
 extern void record_written_global(void);
 extern void record_catalog_change(bool shared_catalog);
 extern void record_unlisted_writes(void);
+extern void utility_writes_begin(bool shared_catalog);
+extern void utility_writes_end(void);
 extern bool xact_blocks_cache(void);
 extern bool xact_wrote_slot(uint32 slot);
 extern void slots_advance(const uint32 *slots, int nslots);

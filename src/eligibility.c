@@ -38,6 +38,7 @@
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
@@ -95,25 +96,42 @@ aggregate_is_mutable(Oid aggfnoid)
 	return mutable;
 }
 
-/* A domain whose constraints call anything not immutable */
+/*
+ * A domain whose constraints call anything not immutable.  The constraint
+ * reference registers a callback on the context it lives in, so it gets a
+ * context of its own, deleted (and the callback run) before returning.
+ */
 static bool
 domain_is_mutable(Oid domaintype)
 {
-	DomainConstraintRef ref;
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	DomainConstraintRef *ref;
 	ListCell   *lc;
+	bool		mutable = false;
 
 	if (!DomainHasConstraints(domaintype))
 		return false;
-	InitDomainConstraintRef(domaintype, &ref, CurrentMemoryContext, false);
-	foreach(lc, ref.constraints)
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "cachealot domain check",
+								ALLOCSET_SMALL_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	ref = palloc(sizeof(DomainConstraintRef));
+	InitDomainConstraintRef(domaintype, ref, cxt, false);
+	foreach(lc, ref->constraints)
 	{
 		DomainConstraintState *con = (DomainConstraintState *) lfirst(lc);
 
 		if (con->check_expr != NULL &&
 			uncacheable_walker((Node *) con->check_expr, NULL))
-			return true;
+		{
+			mutable = true;
+			break;
+		}
 	}
-	return false;
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+	return mutable;
 }
 
 static bool

@@ -18,9 +18,9 @@
  *	  stays away from the cache until it ends.  Broad, but never stale.
  *
  * Statements that commit internally (VACUUM FULL or CLUSTER of several
- * tables, DETACH PARTITION CONCURRENTLY) are recorded again after they
- * return, in the transaction they end in, so their last commit invalidates
- * too.
+ * tables, DETACH PARTITION CONCURRENTLY) make each of their transactions a
+ * catalog change (writes.c), and are recorded again after they return, in
+ * the transaction they end in.
  *
  * COMMIT PREPARED makes another transaction's writes visible without any of
  * that transaction's callbacks: the global slot is held pending across it
@@ -275,6 +275,52 @@ run_standard_utility(PlannedStmt *pstmt, const char *queryString,
 								params, queryEnv, dest, qc);
 }
 
+/*
+ * A statement that changes the catalog: every transaction committing while
+ * it runs counts as a catalog change, and so does the one it ends in.
+ */
+static void
+run_catalog_writer(bool shared_catalog, PlannedStmt *pstmt,
+				   const char *queryString, bool readOnlyTree,
+				   ProcessUtilityContext context, ParamListInfo params,
+				   QueryEnvironment *queryEnv, DestReceiver *dest,
+				   QueryCompletion *qc)
+{
+	utility_writes_begin(shared_catalog);
+	PG_TRY();
+	{
+		run_standard_utility(pstmt, queryString, readOnlyTree, context,
+							 params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		utility_writes_end();
+	}
+	PG_END_TRY();
+	/* it may have committed internally and be in a new transaction */
+	record_catalog_change(shared_catalog);
+}
+
+/* COMMIT PREPARED: everything is pending while it makes writes visible */
+static void
+run_commit_prepared(PlannedStmt *pstmt, const char *queryString,
+					bool readOnlyTree, ProcessUtilityContext context,
+					ParamListInfo params, QueryEnvironment *queryEnv,
+					DestReceiver *dest, QueryCompletion *qc)
+{
+	global_pending_hold();
+	PG_TRY();
+	{
+		run_standard_utility(pstmt, queryString, readOnlyTree, context,
+							 params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		global_pending_release();
+	}
+	PG_END_TRY();
+}
+
 static void
 cachealot_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 						 bool readOnlyTree, ProcessUtilityContext context,
@@ -303,25 +349,14 @@ cachealot_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 		case UTILITY_WRITES_DATABASE:
 		case UTILITY_WRITES_SHARED:
-			record_catalog_change(kind == UTILITY_WRITES_SHARED);
-			run_standard_utility(pstmt, queryString, readOnlyTree, context,
-								 params, queryEnv, dest, qc);
-			/* it may have committed internally and be in a new transaction */
-			record_catalog_change(kind == UTILITY_WRITES_SHARED);
+			run_catalog_writer(kind == UTILITY_WRITES_SHARED, pstmt,
+							   queryString, readOnlyTree, context, params,
+							   queryEnv, dest, qc);
 			break;
 
 		case UTILITY_COMMIT_PREPARED:
-			global_pending_hold();
-			PG_TRY();
-			{
-				run_standard_utility(pstmt, queryString, readOnlyTree,
-									 context, params, queryEnv, dest, qc);
-			}
-			PG_FINALLY();
-			{
-				global_pending_release();
-			}
-			PG_END_TRY();
+			run_commit_prepared(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
 			break;
 	}
 }

@@ -71,6 +71,10 @@ static bool release_deferred = false;
 static bool exit_callback_registered = false;
 static int	global_holds = 0;	/* see global_pending_hold() */
 
+/* catalog-writing utility statements running, see utility_writes_begin() */
+static int	utility_depth = 0;
+static bool utility_shared = false;
+
 /*
  * Transactions a logical replication worker prepared (two_phase
  * subscriptions), each holding its database's slot pending until the worker
@@ -171,6 +175,28 @@ record_catalog_change(bool shared_catalog)
 	record_written_database();
 	if (shared_catalog)
 		record_written_global();
+}
+
+/*
+ * A utility statement that changes the catalog (or rewrites tables) runs
+ * from begin to end.  Some commit internally, one transaction per table
+ * (VACUUM FULL, CLUSTER, DETACH PARTITION CONCURRENTLY ...): every
+ * transaction that commits meanwhile counts as a catalog change of its own.
+ */
+void
+utility_writes_begin(bool shared_catalog)
+{
+	utility_depth++;
+	utility_shared |= shared_catalog;
+	record_catalog_change(shared_catalog);
+}
+
+void
+utility_writes_end(void)
+{
+	Assert(utility_depth > 0);
+	if (--utility_depth == 0)
+		utility_shared = false;
 }
 
 /*
@@ -330,19 +356,23 @@ writes_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_COMMIT:
 			/*
 			 * Logical replication apply and table sync write without the
-			 * executor hooks: count every transaction of theirs as a write
-			 * to the whole database (one without an xid may still have
-			 * committed a prepared transaction).
+			 * executor hooks: count each transaction of theirs that has an
+			 * xid as a write to the whole database.  (Their many read-only
+			 * transactions must not flush the cache; COMMIT PREPARED, which
+			 * needs no xid, is covered by the hold released below.)
 			 */
-			if (IsLogicalWorker())
+			if (IsLogicalWorker() &&
+				TransactionIdIsValid(GetTopTransactionIdIfAny()))
 				record_written_database();
+			if (utility_depth > 0)
+				record_catalog_change(utility_shared);
 			raise_pending();
 
 			/*
 			 * A prepared transaction this worker has finished (COMMIT
-			 * PREPARED runs inside the worker's transaction, before this)
-			 * hands its hold on the database over to this commit, which
-			 * has just raised the same slot.
+			 * PREPARED runs inside the worker's transaction, before this,
+			 * and its rows are visible already) releases its hold on the
+			 * database: version first, then pending, as at any commit.
 			 */
 			if (n_worker_prepared > 0)
 				release_worker_prepared(false);
