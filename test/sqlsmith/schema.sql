@@ -66,4 +66,4 @@ FROM kinds k LEFT JOIN docs d ON d.kind_id = k.id;
 CREATE MATERIALIZED VIEW order_totals AS
 SELECT region, count(*) AS n, sum(amount) AS total FROM orders GROUP BY region;
 
-ANALYZE;
+ANALYZE kinds, docs, orders, animals, dogs, order_totals;

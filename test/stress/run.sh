@@ -24,10 +24,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 
-# shellcheck source=../lib/ensure-deps.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/ensure-deps.sh
 source "$ROOT/test/lib/ensure-deps.sh"
 ensure_deps
-# shellcheck source=../lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$ROOT/test/lib/common.sh"
 MAKE_ARGS=(PG_CONFIG="$PG_CONFIG")
 export LANG="${LANG:-C.UTF-8}"

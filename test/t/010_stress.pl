@@ -1096,7 +1096,7 @@ for my $name (sort keys %children)
 	waitpid($children{$name}, 0);
 	$exit{$name} = $? >> 8;
 }
-my $pgb_ok = eval { $pgb->finish; 1 } && $pgb->result == 0;
+my $pgb_ok = eval { $pgb->finish; 1 } && $pgb->full_result(0) == 0;
 my $elapsed = time - $t0;
 note sprintf('storm: %.1f s', $elapsed);
 
