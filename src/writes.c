@@ -235,6 +235,20 @@ slots_advance(const uint32 *slots, int nslots)
 }
 
 /*
+ * The release step of the protocol, after the write is visible: advance the
+ * version first (entries built before become unreachable), then let readers
+ * use the slot again.  Atomics only: it runs where errors are PANICs.
+ */
+static void
+slot_release(uint32 slot)
+{
+	CacheSlot  *s = slot_get(slot);
+
+	pg_atomic_fetch_add_u64(&s->version, 1);
+	pg_atomic_fetch_sub_u32(&s->pending, 1);
+}
+
+/*
  * Hold the global slot pending while something makes writes visible that
  * no callback of ours sees (COMMIT PREPARED): readers bypass meanwhile, and
  * the release makes every entry built before it unreachable.
@@ -253,8 +267,8 @@ global_pending_release(void)
 	uint32		global = CACHEALOT_GLOBAL_SLOT;
 
 	Assert(global_holds > 0);
-	slots_advance(&global, 1);
-	pg_atomic_fetch_sub_u32(&slot_get(global)->pending, 1);
+	slot_release(global);
+	stats_add(STAT_INVALIDATIONS, 1);
 	global_holds--;
 }
 
@@ -281,15 +295,14 @@ hold_worker_prepared(void)
 static void
 release_worker_prepared(bool all)
 {
-	CacheSlot  *slot = slot_get(slot_for_database(MyDatabaseId));
+	uint32		slot = slot_for_database(MyDatabaseId);
 	int			i = 0;
 
 	while (i < n_worker_prepared)
 	{
 		if (all || !TransactionIdIsInProgress(worker_prepared[i]))
 		{
-			pg_atomic_fetch_add_u64(&slot->version, 1);
-			pg_atomic_fetch_sub_u32(&slot->pending, 1);
+			slot_release(slot);
 			stats_add(STAT_INVALIDATIONS, 1);
 			worker_prepared[i] = worker_prepared[--n_worker_prepared];
 		}
@@ -321,12 +334,7 @@ release_pending(bool allow_delay)
 		pg_usleep((long) cachealot_test_commit_delay_ms * 1000L);
 
 	for (i = 0; i < n_written; i++)
-	{
-		CacheSlot  *slot = slot_get(written_slots[i]);
-
-		pg_atomic_fetch_add_u64(&slot->version, 1);
-		pg_atomic_fetch_sub_u32(&slot->pending, 1);
-	}
+		slot_release(written_slots[i]);
 	pending_raised = false;
 	if (n_written > 0)
 		stats_add(STAT_INVALIDATIONS, n_written);
