@@ -715,6 +715,18 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	pfree(deps);
 }
 
+/*
+ * A run that moves, served without standard_ExecutorRun: keep its check
+ * that a query flagged for single execution runs only once.
+ */
+static void
+note_execution(QueryDesc *queryDesc, bool execute_once)
+{
+	if (execute_once && queryDesc->already_executed)
+		elog(ERROR, "can't re-execute query flagged for single execution");
+	queryDesc->already_executed = true;
+}
+
 /* ---------------------------------------------------------------------
  * ExecutorRun: replay a hit
  * ---------------------------------------------------------------------
@@ -737,9 +749,7 @@ replay_hit(QueryState *qs, ScanDirection direction, uint64 count,
 
 	if (!ScanDirectionIsNoMovement(direction))
 	{
-		if (execute_once && queryDesc->already_executed)
-			elog(ERROR, "can't re-execute query flagged for single execution");
-		queryDesc->already_executed = true;
+		note_execution(queryDesc, execute_once);
 		/* backward scans were refused at ExecutorStart */
 		if (!ScanDirectionIsForward(direction))
 			elog(ERROR, "cachealot cannot replay a cached result backward");
@@ -993,13 +1003,10 @@ run_with_capture(QueryState *qs, ScanDirection direction, uint64 count,
 		/* the held row is all this run wants: the plan need not run */
 		MemoryContext oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
 
-		if (execute_once && queryDesc->already_executed)
-			elog(ERROR, "can't re-execute query flagged for single execution");
-
+		note_execution(queryDesc, execute_once);
 		tee_startup(&tee.pub, CMD_SELECT, queryDesc->tupDesc);
 		tee_shutdown(&tee.pub);
 		MemoryContextSwitchTo(oldcxt);
-		queryDesc->already_executed = true;
 		estate->es_processed = tee.forwarded;
 		return;
 	}
@@ -1034,11 +1041,7 @@ run_exhausted(QueryDesc *queryDesc, ScanDirection direction,
 	MemoryContext oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
 
 	if (!ScanDirectionIsNoMovement(direction))
-	{
-		if (execute_once && queryDesc->already_executed)
-			elog(ERROR, "can't re-execute query flagged for single execution");
-		queryDesc->already_executed = true;
-	}
+		note_execution(queryDesc, execute_once);
 	estate->es_processed = 0;
 	dest->rStartup(dest, CMD_SELECT, queryDesc->tupDesc);
 	dest->rShutdown(dest);
