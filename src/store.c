@@ -51,6 +51,14 @@
 #define STORE_BYTES_PER_BUCKET	1024
 #define STORE_MIN_BUCKETS		1024
 
+/*
+ * The dead-entry sweep (reclaim_dead_entries): every store advances it by
+ * at least this many buckets, plus its share of a full turn for every
+ * 1/STORE_SWEEP_TURNS of the budget it stores.
+ */
+#define STORE_SWEEP_MIN_BUCKETS	4
+#define STORE_SWEEP_TURNS		4
+
 typedef struct StoreShared
 {
 	int			area_tranche;	/* LWLock tranche of the DSA area */
@@ -61,6 +69,7 @@ typedef struct StoreShared
 	pg_atomic_uint64 entry_bytes;	/* allocation bytes of live entries */
 	pg_atomic_uint64 entries;	/* entries linked in the index */
 	pg_atomic_uint64 clock_hand;	/* next bucket the evictor visits */
+	pg_atomic_uint64 sweep_hand;	/* next bucket the dead sweep visits */
 	CacheSlot	slots[CACHEALOT_NUM_SLOTS];
 } StoreShared;
 
@@ -176,6 +185,7 @@ store_startup_hook(void)
 		pg_atomic_init_u64(&store->entry_bytes, 0);
 		pg_atomic_init_u64(&store->entries, 0);
 		pg_atomic_init_u64(&store->clock_hand, 0);
+		pg_atomic_init_u64(&store->sweep_hand, 0);
 		for (i = 0; i < CACHEALOT_NUM_SLOTS; i++)
 		{
 			pg_atomic_init_u32(&store->slots[i].pending, 0);
@@ -390,6 +400,72 @@ evict_down_to(Size target)
 		stats_add(STAT_EVICTIONS, evicted);
 }
 
+static bool
+dead_filter(CacheEntry *e, void *arg)
+{
+	return !entry_is_current(e);
+}
+
+/* Does this bucket hold an entry no one can be served?  (Shared lock.) */
+static bool
+bucket_has_dead(uint32 bucket)
+{
+	dsa_pointer dp;
+	bool		dead = false;
+
+	if (!DsaPointerIsValid(store_buckets[bucket]))
+		return false;
+
+	LWLockAcquire(bucket_lock(bucket), LW_SHARED);
+	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp) && !dead;)
+	{
+		CacheEntry *e = entry_at(dp);
+
+		dead = !entry_is_current(e);
+		dp = e->next;
+	}
+	LWLockRelease(bucket_lock(bucket));
+	return dead;
+}
+
+/*
+ * Reclaim dead entries ahead of eviction pressure.  Invalidation never
+ * scans the cache, so an entry whose tables changed stays linked until
+ * something visits its bucket; left to eviction alone, a write-heavy
+ * table would fill an otherwise idle cache with entries that can never be
+ * served.  Instead each store pays for a slice of a sweep proportional to
+ * the bytes it adds: a full turn of the index for every 1/STORE_SWEEP_TURNS
+ * of the budget stored, so dead entries can never take more than about
+ * that share of it.  Buckets are checked under their shared lock and
+ * locked exclusively only when they hold something to reclaim, and live
+ * entries' clock bits are left alone.
+ */
+static void
+reclaim_dead_entries(Size stored_bytes)
+{
+	uint64		nbuckets = store->nbuckets;
+	uint64		steps;
+	uint64		first;
+	uint64		i;
+	uint64		reclaimed = 0;
+	Size		bytes_per_step;
+
+	bytes_per_step = Max(store->budget / (nbuckets * STORE_SWEEP_TURNS), 1);
+	steps = STORE_SWEEP_MIN_BUCKETS + stored_bytes / bytes_per_step;
+	steps = Min(steps, nbuckets);
+	first = pg_atomic_fetch_add_u64(&store->sweep_hand, steps);
+
+	for (i = 0; i < steps; i++)
+	{
+		uint32		bucket = (uint32) ((first + i) & (nbuckets - 1));
+
+		if (bucket_has_dead(bucket))
+			reclaimed += bucket_unlink_where(bucket, dead_filter, NULL);
+	}
+	if (reclaimed > 0)
+		stats_add(STAT_EVICTIONS, reclaimed);
+}
+
 /*
  * Allocate 'size' bytes for an entry, evicting to make room: first to keep
  * within the budget, then, if the area still cannot serve the request
@@ -578,6 +654,8 @@ cache_store(uint64 hash, const char *key, uint32 key_len,
 	same.key_len = key_len;
 	same.keep = e;
 	bucket_unlink_where(bucket, same_key_filter, &same);
+
+	reclaim_dead_entries(size);
 	return true;
 }
 
