@@ -8,6 +8,7 @@ OBJS = \
 	src/executor.o \
 	src/functions.o \
 	src/key.o \
+	src/stand_in.o \
 	src/stats.o \
 	src/store.o \
 	src/utility.o \

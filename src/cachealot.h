@@ -13,6 +13,8 @@
  *	stats.c			striped statistics counters
  *	key.c			building the lookup key of an execution
  *	eligibility.c	planner hook: which plans may be cached at all
+ *	stand_in.c		stand-in plans: hits without the real plan's start, and
+ *					client statements served without planning
  *	executor.c		executor hooks: lookup, replay, capture, store
  *	writes.c		per-transaction write tracking and the commit protocol
  *	utility.c		ProcessUtility hook: writes outside the executor
@@ -73,12 +75,14 @@ extern uint32 slot_for_database(Oid dbid);
 extern CacheSlot *slot_get(uint32 slot);
 extern CacheEntry *cache_lookup(uint64 hash, const char *key, uint32 key_len,
 								const SlotVersion *deps, int ndeps);
+extern bool cache_probe(uint64 hash, const char *key, uint32 key_len,
+						SlotVersion **deps, int *ndeps, Cost *plan_cost);
 extern void cache_entry_unpin(CacheEntry *entry);
 extern uint64 cache_entry_ntuples(CacheEntry *entry);
 extern MinimalTuple cache_entry_tuple(CacheEntry *entry, uint64 index,
 									  Size *offset);
 extern bool cache_store(uint64 hash, const char *key, uint32 key_len,
-						const SlotVersion *deps, int ndeps,
+						const SlotVersion *deps, int ndeps, Cost plan_cost,
 						MinimalTuple *tuples, uint64 ntuples, Size tuples_len);
 extern uint64 cache_flush_all(void);
 extern uint64 cache_drop_slots(const uint32 *slots, int nslots);
@@ -108,13 +112,29 @@ extern TimestampTz stats_reset_time(void);
 
 /* key.c */
 extern bool key_text_is_storable(const char *text, int len);
-extern void key_build(StringInfo buf, QueryDesc *queryDesc,
-					  const char *text, int len);
+extern bool key_statement_text(const char *src, int location, int stmt_len,
+							   const char **text, int *len);
+extern void key_build(StringInfo buf, const char *text, int len,
+					  ParamListInfo params, List *tlist);
 extern uint64 key_hash(const char *key, uint32 len);
 
 /* eligibility.c */
 extern void eligibility_install_planner_hook(void);
 extern bool plan_is_cacheable(PlannedStmt *pstmt);
+extern PlanInvalItem *plan_cacheable_marker(void);
+extern bool relations_are_cacheable(List *relationOids);
+
+/* stand_in.c */
+extern bool plan_is_stand_in(PlannedStmt *pstmt);
+extern PlannedStmt *stand_in_for_hit(PlannedStmt *pstmt);
+extern PlannedStmt *stand_in_before_planning(Query *parse,
+											 const char *query_string,
+											 int cursorOptions,
+											 ParamListInfo boundParams);
+extern SlotVersion *stand_in_dependencies(PlannedStmt *pstmt, int *ndeps);
+extern PlannedStmt *stand_in_plan_for_real(PlannedStmt *stand_in,
+										   const char *source_text,
+										   ParamListInfo params);
 
 /* writes.c */
 extern void writes_register_callbacks(void);

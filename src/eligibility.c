@@ -209,7 +209,7 @@ uncacheable_walker(Node *node, void *context)
 }
 
 /* Every relation the final plan reads must be one cachealot can track */
-static bool
+bool
 relations_are_cacheable(List *relationOids)
 {
 	ListCell   *lc;
@@ -275,6 +275,15 @@ cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
 	/* decide before planning: the planner scribbles on the tree */
 	cacheable = store_is_ready() && query_is_cacheable(parse, cursorOptions);
 
+	/* a statement whose result is cached need not be planned at all */
+	if (cacheable)
+	{
+		result = stand_in_before_planning(parse, query_string, cursorOptions,
+										  boundParams);
+		if (result != NULL)
+			return result;
+	}
+
 	if (prev_planner_hook)
 		result = prev_planner_hook(parse, query_string, cursorOptions,
 								   boundParams);
@@ -283,14 +292,19 @@ cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
 								  boundParams);
 
 	if (cacheable && relations_are_cacheable(result->relationOids))
-	{
-		PlanInvalItem *marker = makeNode(PlanInvalItem);
-
-		marker->cacheId = CACHEALOT_PLAN_MARKER;
-		marker->hashValue = 0;
-		result->invalItems = lcons(marker, result->invalItems);
-	}
+		result->invalItems = lcons(plan_cacheable_marker(), result->invalItems);
 	return result;
+}
+
+/* The mark of a cacheable plan: first in its invalItems */
+PlanInvalItem *
+plan_cacheable_marker(void)
+{
+	PlanInvalItem *marker = makeNode(PlanInvalItem);
+
+	marker->cacheId = CACHEALOT_PLAN_MARKER;
+	marker->hashValue = 0;
+	return marker;
 }
 
 /* Did the planner hook find this plan cacheable? */

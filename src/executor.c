@@ -42,7 +42,6 @@
 #include "lib/ilist.h"
 #include "miscadmin.h"
 #include "parser/parsetree.h"
-#include "parser/scansup.h"
 #include "storage/ipc.h"
 #include "storage/sinval.h"
 #include "utils/guc.h"
@@ -371,27 +370,9 @@ static bool
 statement_text(QueryDesc *queryDesc, const char **text, int *len)
 {
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
-	const char *src = queryDesc->sourceText;
-	int			srclen;
-	int			loc = pstmt->stmt_location;
 
-	if (src == NULL)
-		return false;
-	srclen = strlen(src);
-	if (loc < 0)
-		loc = 0;
-	if (loc > srclen)
-		return false;
-	*len = pstmt->stmt_len > 0 ? Min(pstmt->stmt_len, srclen - loc) :
-		srclen - loc;
-	/* statements after the first in a string start with the separator's blanks */
-	while (*len > 0 && scanner_isspace(src[loc]))
-	{
-		loc++;
-		(*len)--;
-	}
-	*text = src + loc;
-	return *len > 0;
+	return key_statement_text(queryDesc->sourceText, pstmt->stmt_location,
+							  pstmt->stmt_len, text, len);
 }
 
 static int
@@ -597,21 +578,18 @@ query_state_create(QueryDesc *queryDesc, QueryMode mode)
 }
 
 /*
- * Run the standard ExecutorStart for a hit: it checks permissions and
- * builds the result descriptor.  The plan will not run, so JIT is off for
- * it; the entry is unpinned if the start fails.
+ * Start a hit: the standard ExecutorStart over the stand-in plan, then the
+ * query state that replays the entry.  The entry is unpinned if the start
+ * fails.
  */
 static void
 start_for_hit(QueryDesc *queryDesc, int eflags, CacheEntry *entry)
 {
-	PlannedStmt *pstmt = queryDesc->plannedstmt;
-	int			saved_jit = pstmt->jitFlags;
-
 	PG_TRY();
 	{
 		QueryState *qs;
 
-		pstmt->jitFlags = PGJIT_NONE;
+		queryDesc->plannedstmt = stand_in_for_hit(queryDesc->plannedstmt);
 		run_standard_start(queryDesc, eflags);
 
 		qs = query_state_create(queryDesc, MODE_HIT);
@@ -623,12 +601,23 @@ start_for_hit(QueryDesc *queryDesc, int eflags, CacheEntry *entry)
 	}
 	PG_CATCH();
 	{
-		pstmt->jitFlags = saved_jit;
 		cache_entry_unpin(entry);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	pstmt->jitFlags = saved_jit;
+}
+
+/*
+ * The hit a stand-in plan was made for cannot be served: replace it with
+ * the real plan of its statement and start that as any other plan.
+ */
+static void
+start_planned_for_real(QueryDesc *queryDesc, int eflags)
+{
+	queryDesc->plannedstmt = stand_in_plan_for_real(queryDesc->plannedstmt,
+													queryDesc->sourceText,
+													queryDesc->params);
+	cachealot_ExecutorStart(queryDesc, eflags);
 }
 
 static void
@@ -644,10 +633,14 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	CacheEntry *entry = NULL;
 	const char *reason;
 	QueryState *qs;
+	bool		stand_in = plan_is_stand_in(pstmt);
 
 	if (IsParallelWorker() || !store_is_ready())
 	{
-		run_standard_start(queryDesc, eflags);
+		if (stand_in)
+			start_planned_for_real(queryDesc, eflags);
+		else
+			run_standard_start(queryDesc, eflags);
 		return;
 	}
 
@@ -664,9 +657,16 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		reason = "the statement has no text of its own";
 	if (reason == NULL)
 	{
-		deps = collect_dependencies(pstmt, &ndeps);
+		deps = stand_in ? stand_in_dependencies(pstmt, &ndeps) :
+			collect_dependencies(pstmt, &ndeps);
 		if (!lookup_is_safe(queryDesc, deps, ndeps))
 			reason = "a dependency is being written or the snapshot is not current";
+	}
+	if (reason != NULL && stand_in)
+	{
+		/* the real plan comes back here and is counted there */
+		start_planned_for_real(queryDesc, eflags);
+		return;
 	}
 	if (reason != NULL)
 	{
@@ -677,7 +677,8 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	}
 
 	initStringInfo(&key);
-	key_build(&key, queryDesc, text, text_len);
+	key_build(&key, text, text_len, queryDesc->params,
+			  pstmt->planTree->targetlist);
 	hash = key_hash(key.data, key.len);
 	entry = cache_lookup(hash, key.data, key.len, deps, ndeps);
 
@@ -685,6 +686,11 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	{
 		stats_add(STAT_HITS, 1);
 		start_for_hit(queryDesc, eflags, entry);
+	}
+	else if (stand_in)
+	{
+		/* the entry went between planning and now */
+		start_planned_for_real(queryDesc, eflags);
 	}
 	else if (!key_text_is_storable(text, text_len))
 	{
@@ -926,6 +932,7 @@ store_capture(QueryState *qs)
 	if (!dependencies_unchanged(qs->deps, qs->ndeps))
 		return;
 	if (cache_store(qs->hash, qs->key, qs->key_len, qs->deps, qs->ndeps,
+					qs->queryDesc->plannedstmt->planTree->total_cost,
 					qs->tuples, qs->ntuples, qs->tuples_len))
 		stats_add(STAT_STORES, 1);
 }

@@ -8,7 +8,11 @@
  *
  *	- the database and the current user (SET ROLE, SECURITY DEFINER and
  *	  role-targeted row security policies all follow GetUserId());
- *	- the effective search path as namespace OIDs, temp namespace included;
+ *	- the effective search path as namespace OIDs.  The session's temporary
+ *	  namespace is not among them (fetch_search_path_array leaves it out):
+ *	  a plan that reads a temporary table is never cached, and stand_in.c
+ *	  serves before planning only in a session that has no temporary
+ *	  namespace;
  *	- every setting that changes how literals are read or how immutable
  *	  functions format values;
  *	- the statement's own source text;
@@ -32,6 +36,7 @@
 #include "parser/parse_expr.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
+#include "parser/scansup.h"
 #include "parser/gram.h"	/* after scanner.h, which it needs */
 #include "pgtime.h"
 #include "utils/array.h"
@@ -292,9 +297,8 @@ append_params(StringInfo buf, ParamListInfo params)
 
 /* Type, typmod and collation of each result column, appended at once */
 static void
-append_result_type(StringInfo buf, PlannedStmt *pstmt)
+append_result_type(StringInfo buf, List *tlist)
 {
-	List	   *tlist = pstmt->planTree->targetlist;
 	int32	   *cols = palloc(sizeof(int32) * 3 * Max(list_length(tlist), 1));
 	int			n = 0;
 	ListCell   *lc;
@@ -313,15 +317,49 @@ append_result_type(StringInfo buf, PlannedStmt *pstmt)
 	pfree(cols);
 }
 
-/* Build the full key of this execution of the statement text[0..len) */
+/*
+ * The statement's own slice of a source string that may hold several:
+ * 'location' and 'stmt_len' as the parser set them in the Query and the
+ * planner copied them to the PlannedStmt.  False if it has none.
+ */
+bool
+key_statement_text(const char *src, int location, int stmt_len,
+				   const char **text, int *len)
+{
+	int			srclen;
+
+	if (src == NULL)
+		return false;
+	srclen = strlen(src);
+	if (location < 0)
+		location = 0;
+	if (location > srclen)
+		return false;
+	*len = stmt_len > 0 ? Min(stmt_len, srclen - location) : srclen - location;
+	/* statements after the first in a string start with the separator's blanks */
+	while (*len > 0 && scanner_isspace(src[location]))
+	{
+		location++;
+		(*len)--;
+	}
+	*text = src + location;
+	return *len > 0;
+}
+
+/*
+ * Build the full key of an execution of the statement text[0..len) with
+ * these parameters, whose result columns are the non-junk entries of
+ * 'tlist' (the plan's, or a stand-in plan's copy of the Query's).
+ */
 void
-key_build(StringInfo buf, QueryDesc *queryDesc, const char *text, int len)
+key_build(StringInfo buf, const char *text, int len, ParamListInfo params,
+		  List *tlist)
 {
 	append_settings(buf);
 	append_search_path(buf);
 	append_bytes(buf, text, len);
-	append_params(buf, queryDesc->params);
-	append_result_type(buf, queryDesc->plannedstmt);
+	append_params(buf, params);
+	append_result_type(buf, tlist);
 }
 
 uint64

@@ -81,6 +81,7 @@ struct CacheEntry
 	pg_atomic_uint32 refcount;	/* index link + one per replaying reader */
 	pg_atomic_uint32 referenced;	/* clock bit, set by hits */
 	Size		alloc_bytes;
+	Cost		plan_cost;		/* the planner's total cost of the query */
 	uint32		key_len;
 	uint32		ndeps;
 	uint64		ntuples;
@@ -546,6 +547,48 @@ cache_lookup(uint64 hash, const char *key, uint32 key_len,
 	return found;
 }
 
+/*
+ * Is there an entry for this key that could still be served?  If so, return
+ * a palloc'd copy of its dependencies (slots at the versions it was built
+ * at) and the plan cost it was stored with.  Nothing is pinned: the caller
+ * must still go through cache_lookup() to serve it.
+ */
+bool
+cache_probe(uint64 hash, const char *key, uint32 key_len,
+			SlotVersion **deps, int *ndeps, Cost *plan_cost)
+{
+	uint32		bucket = (uint32) (hash & (store->nbuckets - 1));
+	bool		found = false;
+	dsa_pointer dp;
+
+	store_ensure_ready();
+
+	LWLockAcquire(bucket_lock(bucket), LW_SHARED);
+	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp);)
+	{
+		CacheEntry *e = entry_at(dp);
+
+		if (entry_key_equals(e, hash, key, key_len))
+		{
+			if (entry_is_current(e))
+			{
+				Size		bytes = sizeof(SlotVersion) * e->ndeps;
+
+				*deps = palloc(bytes);
+				memcpy(*deps, ENTRY_DEPS(e), bytes);
+				*ndeps = e->ndeps;
+				*plan_cost = e->plan_cost;
+				found = true;
+			}
+			break;
+		}
+		dp = e->next;
+	}
+	LWLockRelease(bucket_lock(bucket));
+
+	return found;
+}
+
 void
 cache_entry_unpin(CacheEntry *entry)
 {
@@ -599,7 +642,7 @@ same_key_filter(CacheEntry *e, void *arg)
  */
 bool
 cache_store(uint64 hash, const char *key, uint32 key_len,
-			const SlotVersion *deps, int ndeps,
+			const SlotVersion *deps, int ndeps, Cost plan_cost,
 			MinimalTuple *tuples, uint64 ntuples, Size tuples_len)
 {
 	Size		head = MAXALIGN(sizeof(CacheEntry));
@@ -629,6 +672,7 @@ cache_store(uint64 hash, const char *key, uint32 key_len,
 	pg_atomic_init_u32(&e->refcount, 1);
 	pg_atomic_init_u32(&e->referenced, 0);
 	e->alloc_bytes = size;
+	e->plan_cost = plan_cost;
 	e->key_len = key_len;
 	e->ndeps = ndeps;
 	e->ntuples = ntuples;
