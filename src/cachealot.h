@@ -73,6 +73,7 @@ extern void store_ensure_ready(void);
 extern uint32 slot_for_relation(Oid dbid, Oid relid);
 extern uint32 slot_for_database(Oid dbid);
 extern CacheSlot *slot_get(uint32 slot);
+extern void slot_advance_version(uint32 slot);
 extern CacheEntry *cache_lookup(uint64 hash, const char *key, uint32 key_len,
 								const SlotVersion *deps, int ndeps);
 extern bool cache_probe(uint64 hash, const char *key, uint32 key_len,
@@ -131,6 +132,7 @@ extern PlannedStmt *stand_in_before_planning(Query *parse,
 											 const char *query_string,
 											 int cursorOptions,
 											 ParamListInfo boundParams);
+extern void stand_in_note_plan_cost(uint64 queryId, Cost cost);
 extern SlotVersion *stand_in_dependencies(PlannedStmt *pstmt, int *ndeps);
 extern PlannedStmt *stand_in_plan_for_real(PlannedStmt *stand_in,
 										   const char *source_text,

@@ -292,7 +292,10 @@ cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
 								  boundParams);
 
 	if (cacheable && relations_are_cacheable(result->relationOids))
+	{
 		result->invalItems = lcons(plan_cacheable_marker(), result->invalItems);
+		stand_in_note_plan_cost(result->queryId, result->planTree->total_cost);
+	}
 	return result;
 }
 

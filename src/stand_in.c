@@ -63,6 +63,65 @@
 /* set while a stand-in is planned for real, so that it is not stood in for */
 static bool planning_for_real = false;
 
+/*
+ * What this backend learnt of each query id (a small direct-mapped table):
+ * the cost of its last plan, and how many probes for it missed in a row.
+ * A statement whose plans cost less than cachealot.min_cost is never
+ * stored, and one that keeps missing (its constants never repeat) is
+ * unlikely to hit next time; probing for them before planning would be
+ * work for nothing, so the first is not probed and the second only every
+ * PROBE_RETRY_INTERVAL-th time.  Only a hint: a skipped probe just means
+ * the statement is planned, and a hit is still found at ExecutorStart.
+ */
+#define QUERY_MEMO_SIZE			256
+#define PROBE_MISSES_BEFORE_BACKOFF	16
+#define PROBE_RETRY_INTERVAL	16
+
+typedef struct QueryMemo
+{
+	uint64		queryId;
+	Cost		last_cost;
+	uint32		probe_misses;	/* consecutive */
+} QueryMemo;
+
+static QueryMemo query_memo[QUERY_MEMO_SIZE];
+
+static QueryMemo *
+query_memo_get(uint64 queryId)
+{
+	QueryMemo  *m = &query_memo[queryId % QUERY_MEMO_SIZE];
+
+	if (m->queryId != queryId)
+	{
+		m->queryId = queryId;
+		m->last_cost = -1;
+		m->probe_misses = 0;
+	}
+	return m;
+}
+
+/* Called by the planner hook with the cost of a cacheable plan it made */
+void
+stand_in_note_plan_cost(uint64 queryId, Cost cost)
+{
+	if (queryId != UINT64CONST(0))
+		query_memo_get(queryId)->last_cost = cost;
+}
+
+static bool
+probe_is_worthwhile(QueryMemo *m)
+{
+	if (m->last_cost >= 0 && m->last_cost < cachealot_min_cost)
+		return false;
+	if (m->probe_misses >= PROBE_MISSES_BEFORE_BACKOFF &&
+		m->probe_misses % PROBE_RETRY_INTERVAL != 0)
+	{
+		m->probe_misses++;
+		return false;
+	}
+	return true;
+}
+
 /* A Result node with NULL constants for the columns of 'tlist' */
 static Plan *
 stand_in_result(List *tlist, Cost cost)
@@ -197,6 +256,7 @@ stand_in_before_planning(Query *parse, const char *query_string,
 	Cost		cost;
 	bool		found;
 	RelationsContext rels = {NIL, NIL};
+	QueryMemo  *memo;
 	RangeTblEntry *carrier;
 	PlannedStmt *stand_in;
 	Oid			temp_namespace;
@@ -223,8 +283,17 @@ stand_in_before_planning(Query *parse, const char *query_string,
 	GetTempNamespaceState(&temp_namespace, &temp_toast_namespace);
 	if (OidIsValid(temp_namespace))
 		return NULL;
+	memo = query_memo_get(parse->queryId);
+	if (!probe_is_worthwhile(memo))
+		return NULL;
 	if (!key_statement_text(query_string, parse->stmt_location,
 							parse->stmt_len, &text, &len))
+		return NULL;
+
+	/* a query that reads no relation is never cached: no key to build */
+	(void) query_tree_walker(parse, collect_relations_walker, (void *) &rels,
+							 QTW_EXAMINE_RTES_BEFORE);
+	if (rels.relids == NIL)
 		return NULL;
 
 	result = stand_in_result(parse->targetList, 0);
@@ -234,7 +303,11 @@ stand_in_before_planning(Query *parse, const char *query_string,
 						&deps, &ndeps, &cost);
 	pfree(key.data);
 	if (!found)
+	{
+		memo->probe_misses++;
 		return NULL;
+	}
+	memo->probe_misses = 0;
 	if (cost < cachealot_min_cost)
 	{
 		pfree(deps);
@@ -243,8 +316,6 @@ stand_in_before_planning(Query *parse, const char *query_string,
 	result->startup_cost = cost;
 	result->total_cost = cost;
 
-	(void) query_tree_walker(parse, collect_relations_walker, (void *) &rels,
-							 QTW_EXAMINE_RTES_BEFORE);
 	if (!relations_are_cacheable(rels.relids))
 	{
 		pfree(deps);

@@ -70,6 +70,9 @@ typedef struct StoreShared
 	pg_atomic_uint64 entries;	/* entries linked in the index */
 	pg_atomic_uint64 clock_hand;	/* next bucket the evictor visits */
 	pg_atomic_uint64 sweep_hand;	/* next bucket the dead sweep visits */
+	pg_atomic_uint64 versions_advanced;	/* slot version advances so far */
+	pg_atomic_uint64 sweep_turn_began;	/* versions_advanced as a turn began */
+	pg_atomic_uint64 sweep_clean_as_of; /* and as the last full turn began */
 	CacheSlot	slots[CACHEALOT_NUM_SLOTS];
 } StoreShared;
 
@@ -187,6 +190,9 @@ store_startup_hook(void)
 		pg_atomic_init_u64(&store->entries, 0);
 		pg_atomic_init_u64(&store->clock_hand, 0);
 		pg_atomic_init_u64(&store->sweep_hand, 0);
+		pg_atomic_init_u64(&store->versions_advanced, 0);
+		pg_atomic_init_u64(&store->sweep_turn_began, 0);
+		pg_atomic_init_u64(&store->sweep_clean_as_of, 0);
 		for (i = 0; i < CACHEALOT_NUM_SLOTS; i++)
 		{
 			pg_atomic_init_u32(&store->slots[i].pending, 0);
@@ -254,6 +260,20 @@ slot_get(uint32 slot)
 {
 	Assert(slot < CACHEALOT_NUM_SLOTS);
 	return &store->slots[slot];
+}
+
+/*
+ * Advance a slot's version: every entry built at the old one is dead from
+ * now on.  Counted, so that the dead-entry sweep knows whether there can be
+ * anything for it to reclaim.  Atomics only: callers run where errors are
+ * PANICs.
+ */
+void
+slot_advance_version(uint32 slot)
+{
+	Assert(slot < CACHEALOT_NUM_SLOTS);
+	pg_atomic_fetch_add_u64(&store->slots[slot].version, 1);
+	pg_atomic_fetch_add_u64(&store->versions_advanced, 1);
 }
 
 static inline LWLock *
@@ -440,16 +460,26 @@ bucket_has_dead(uint32 bucket)
  * that share of it.  Buckets are checked under their shared lock and
  * locked exclusively only when they hold something to reclaim, and live
  * entries' clock bits are left alone.
+ *
+ * Entries only die when a slot's version advances, so once a full turn has
+ * passed every bucket with no version advanced since it began, there is
+ * nothing to reclaim and stores skip the sweep (a read-only workload pays
+ * nothing for it).  The bookkeeping is a hint: a race may leave a dead
+ * entry for the next turn or for eviction, never serve one.
  */
 static void
 reclaim_dead_entries(Size stored_bytes)
 {
 	uint64		nbuckets = store->nbuckets;
+	uint64		advanced = pg_atomic_read_u64(&store->versions_advanced);
 	uint64		steps;
 	uint64		first;
 	uint64		i;
 	uint64		reclaimed = 0;
 	Size		bytes_per_step;
+
+	if (advanced == pg_atomic_read_u64(&store->sweep_clean_as_of))
+		return;
 
 	bytes_per_step = Max(store->budget / (nbuckets * STORE_SWEEP_TURNS), 1);
 	steps = STORE_SWEEP_MIN_BUCKETS + stored_bytes / bytes_per_step;
@@ -465,6 +495,14 @@ reclaim_dead_entries(Size stored_bytes)
 	}
 	if (reclaimed > 0)
 		stats_add(STAT_EVICTIONS, reclaimed);
+
+	/* this slice ended a turn: what was dead as it began is gone */
+	if ((first + steps) / nbuckets != first / nbuckets)
+	{
+		pg_atomic_write_u64(&store->sweep_clean_as_of,
+							pg_atomic_read_u64(&store->sweep_turn_began));
+		pg_atomic_write_u64(&store->sweep_turn_began, advanced);
+	}
 }
 
 /*
@@ -722,7 +760,7 @@ cache_flush_all(void)
 
 	store_ensure_ready();
 	for (s = 0; s < CACHEALOT_NUM_SLOTS; s++)
-		pg_atomic_fetch_add_u64(&store->slots[s].version, 1);
+		slot_advance_version(s);
 	for (b = 0; b < store->nbuckets; b++)
 		dropped += bucket_unlink_where(b, all_filter, NULL);
 	return dropped;

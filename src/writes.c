@@ -230,7 +230,7 @@ slots_advance(const uint32 *slots, int nslots)
 	int			i;
 
 	for (i = 0; i < nslots; i++)
-		pg_atomic_fetch_add_u64(&slot_get(slots[i])->version, 1);
+		slot_advance_version(slots[i]);
 	stats_add(STAT_INVALIDATIONS, nslots);
 }
 
@@ -242,10 +242,8 @@ slots_advance(const uint32 *slots, int nslots)
 static void
 slot_release(uint32 slot)
 {
-	CacheSlot  *s = slot_get(slot);
-
-	pg_atomic_fetch_add_u64(&s->version, 1);
-	pg_atomic_fetch_sub_u32(&s->pending, 1);
+	slot_advance_version(slot);
+	pg_atomic_fetch_sub_u32(&slot_get(slot)->pending, 1);
 }
 
 /*

@@ -5,7 +5,9 @@
 #   plain      PostgreSQL 15 without cachealot
 #   cachealot  the same data, cachealot preloaded (default cachealot.max_memory;
 #              the point workload also runs against a second copy with
-#              cachealot.max_memory = BENCH_BIG_MEMORY, every key prefilled)
+#              cachealot.max_memory = BENCH_BIG_MEMORY, every key prefilled;
+#              the point and miss workloads also run with the admission rule,
+#              cachealot.min_cost = BENCH_ADMIT_MIN_COST, on the default server)
 #   pgpool     pgpool-II (Debian's pgpool2) in raw mode, connection cache on,
 #              in-memory query cache on (memqcache_method = 'shmem'), in front
 #              of another copy of the plain server (test/bench/pgpool.conf.in)
@@ -40,6 +42,9 @@
 #   BENCH_WORKLOADS      subset, in order (floor point dashboard miss rm1 rm10 write inv)
 #   BENCH_PGPOOL=0       leave pgpool out
 #   BENCH_BIG_MEMORY     cachealot.max_memory of the second point run (1GB)
+#   BENCH_ADMIT_MIN_COST cachealot.min_cost of the point and miss runs that show
+#                        the admission rule at work (10: above a primary-key
+#                        lookup's cost of about 8.5, so those bypass)
 #   BENCH_FILL_ENTRIES   cached entries for the inv workload (100000)
 #   BENCH_SHARED_BUFFERS shared_buffers of every server (256MB: the data fits)
 #   BENCH_RESULTS        output folder (test/bench/results)
@@ -69,6 +74,7 @@ THREADS=${BENCH_THREADS:-$((CLIENTS < NCPU ? CLIENTS : NCPU))}
 read -r -a WORKLOADS <<<"${BENCH_WORKLOADS:-floor point dashboard miss rm1 rm10 write inv}"
 USE_PGPOOL=${BENCH_PGPOOL:-1}
 BIG_MEMORY=${BENCH_BIG_MEMORY:-1GB}
+ADMIT_MIN_COST=${BENCH_ADMIT_MIN_COST:-10}
 FILL_ENTRIES=${BENCH_FILL_ENTRIES:-100000}
 SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-256MB}
 RESULTS=${BENCH_RESULTS:-$BENCH/results}
@@ -322,7 +328,8 @@ S="$BENCH/scripts"
 workload_configs() {
     local -a c
     case $1 in
-        point) c=(plain cachealot cachealot-big pgpool) ;;
+        point) c=(plain cachealot cachealot-admit cachealot-big pgpool) ;;
+        miss) c=(plain cachealot cachealot-admit pgpool) ;;
         inv) c=(plain cachealot cachealot-full) ;;
         *) c=(plain cachealot pgpool) ;;
     esac
@@ -359,7 +366,7 @@ warms() { [[ $1 == point || $1 == dashboard || $1 == miss || $1 == rm1 || $1 == 
 # The port a configuration's clients use, and the server behind it.
 config_port() {
     case $1 in
-        cachealot-full) echo "${PORT[cachealot]}" ;;
+        cachealot-full | cachealot-admit) echo "${PORT[cachealot]}" ;;
         *) echo "${PORT[$1]}" ;;
     esac
 }
@@ -412,7 +419,10 @@ pgbench_run() {
     workload_args "$w"
     SEQ=$((SEQ + 1))
     [[ $w == miss ]] && ARGS+=(-D "run=$(($(date +%s) * 1000 + SEQ))")
-    if "$PGBENCH" -h 127.0.0.1 -p "$(config_port "$config")" -U postgres -n \
+    # cachealot-admit: the same server, with the admission rule on
+    local options=${PGOPTIONS:-}
+    [[ $config == cachealot-admit ]] && options="$options -c cachealot.min_cost=$ADMIT_MIN_COST"
+    if PGOPTIONS="$options" "$PGBENCH" -h 127.0.0.1 -p "$(config_port "$config")" -U postgres -n \
         -c "$CLIENTS" -j "$THREADS" -T "$secs" -M "$mode" -D "scale=$SCALE" \
         "${ARGS[@]}" bench >"$out" 2>&1; then
         RES=$(awk '/^tps = / { t = $3 } /^latency average = / { l = $4 }
@@ -541,9 +551,11 @@ human() {
 ROWS=(
     "floor: SELECT 1|floor|cachealot"
     "point: pgbench -S, max_memory $MEM_DEFAULT (default)|point|cachealot"
+    "point: pgbench -S, max_memory $MEM_DEFAULT, min_cost $ADMIT_MIN_COST|point|cachealot-admit"
     "point: pgbench -S, max_memory $MEM_BIG, all keys prefilled|point|cachealot-big"
     "dashboard: 5 aggregates/joins over $(human "$NACCOUNTS") rows|dashboard|cachealot"
     "miss: lookups that never repeat|miss|cachealot"
+    "miss: lookups that never repeat, min_cost $ADMIT_MIN_COST|miss|cachealot-admit"
     "read-mostly: 1% writes|rm1|cachealot"
     "read-mostly: 10% writes|rm10|cachealot"
     "write: TPC-B-like|write|cachealot"
@@ -678,6 +690,8 @@ goal_line() {  # text value goal-op goal-number format
     for m in simple prepared; do
         v=$(goal_value point "$m" 10 "point: pgbench -S, max_memory $MEM_DEFAULT")
         goal_line "point cachealot / plain, max_memory $MEM_DEFAULT, -M $m" "$v" ge 1.0 "%.2f× (goal ≥ 1.0×)"
+        v=$(goal_value point "$m" 10 "point: pgbench -S, max_memory $MEM_DEFAULT, min_cost")
+        goal_line "point cachealot / plain, max_memory $MEM_DEFAULT, min_cost $ADMIT_MIN_COST, -M $m" "$v" ge 1.0 "%.2f× (goal ≥ 1.0×)"
         v=$(goal_value point "$m" 10 "point: pgbench -S, max_memory $MEM_BIG")
         goal_line "point cachealot / plain, max_memory $MEM_BIG, -M $m" "$v" ge 1.0 "%.2f× (goal ≥ 1.0×)"
     done
@@ -685,6 +699,9 @@ goal_line() {  # text value goal-op goal-number format
         v=$(goal_value miss "$m" 10)
         [[ -n $v ]] && v=$(awk -v x="$v" 'BEGIN { printf "%.1f", 100 * (1 - x) }')
         goal_line "miss overhead (1 − cachealot/plain), -M $m" "$v" le 3 "%s%% (goal ≤ 3%%)"
+        v=$(goal_value miss "$m" 10 "miss: lookups that never repeat, min_cost")
+        [[ -n $v ]] && v=$(awk -v x="$v" 'BEGIN { printf "%.1f", 100 * (1 - x) }')
+        goal_line "miss overhead with min_cost $ADMIT_MIN_COST (lookups bypass), -M $m" "$v" le 3 "%s%% (goal ≤ 3%%)"
         v=$(goal_value write "$m" 10)
         [[ -n $v ]] && v=$(awk -v x="$v" 'BEGIN { printf "%.1f", 100 * (1 - x) }')
         goal_line "TPC-B write overhead (1 − cachealot/plain), -M $m" "$v" le 2 "%s%% (goal ≤ 2%%)"
@@ -709,7 +726,8 @@ awk -F, 'NR > 1 {
     if (substr(line, 1, 1) == "\"") { e = index(substr(line, 2), "\""); label = substr(line, 2, e - 1); line = substr(line, e + 3) }
     split(line, f, ",")
     w = f[1]
-    if (w == "point") label = index(label, "prefilled") ? "point, big cache" : "point, default cache"
+    if (w == "point") label = index(label, "prefilled") ? "point, big cache" : (index(label, "min_cost") ? "point, min_cost" : "point, default cache")
+    else if (w == "miss") label = index(label, "min_cost") ? "miss, min_cost" : "miss"
     else if (w == "inv") label = index(label, "empty") ? "write latency, empty" : "write latency, full"
     else if (w == "rm1") label = "read-mostly 1%"
     else if (w == "rm10") label = "read-mostly 10%"
