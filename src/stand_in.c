@@ -239,6 +239,46 @@ planning_client_statement(const char *query_string, int cursorOptions,
 }
 
 /*
+ * The stand-in PlannedStmt for 'parse': 'result' as its plan, the Query's
+ * relations (for the permission checks, the executor's locks and the plan
+ * cache's invalidation) and the Query itself as its range table, and the
+ * entry's dependencies among its invalItems.
+ */
+static PlannedStmt *
+build_stand_in(Query *parse, Plan *result, RelationsContext *rels,
+			   SlotVersion *deps, int ndeps)
+{
+	RangeTblEntry *carrier;
+	PlannedStmt *stand_in;
+	int			i;
+
+	carrier = makeNode(RangeTblEntry);
+	carrier->rtekind = RTE_SUBQUERY;
+	carrier->subquery = parse;
+	carrier->alias = makeAlias(STAND_IN_QUERY_ALIAS, NIL);
+	carrier->eref = carrier->alias;
+
+	stand_in = makeNode(PlannedStmt);
+	stand_in->commandType = CMD_SELECT;
+	stand_in->queryId = parse->queryId;
+	stand_in->canSetTag = parse->canSetTag;
+	stand_in->jitFlags = PGJIT_NONE;
+	stand_in->planTree = result;
+	stand_in->rtable = lappend(rels->rtable, carrier);
+	stand_in->relationOids = rels->relids;
+	stand_in->invalItems = list_make2(plan_cacheable_marker(),
+									  stand_in_item(STAND_IN_MARKER, 0));
+	for (i = 0; i < ndeps; i++)
+		stand_in->invalItems = lappend(stand_in->invalItems,
+									   stand_in_item(STAND_IN_DEPENDENCY,
+													 deps[i].slot));
+	stand_in->utilityStmt = NULL;
+	stand_in->stmt_location = parse->stmt_location;
+	stand_in->stmt_len = parse->stmt_len;
+	return stand_in;
+}
+
+/*
  * Called by the planner hook for a cacheable Query before planning it:
  * a stand-in plan if the cache holds a current entry for it, else NULL
  * (and the caller plans as usual).
@@ -257,11 +297,9 @@ stand_in_before_planning(Query *parse, const char *query_string,
 	bool		found;
 	RelationsContext rels = {NIL, NIL};
 	QueryMemo  *memo;
-	RangeTblEntry *carrier;
 	PlannedStmt *stand_in;
 	Oid			temp_namespace;
 	Oid			temp_toast_namespace;
-	int			i;
 
 	if (!cachealot_enabled ||
 		!planning_client_statement(query_string, cursorOptions, boundParams))
@@ -321,29 +359,7 @@ stand_in_before_planning(Query *parse, const char *query_string,
 		pfree(deps);
 		return NULL;
 	}
-	carrier = makeNode(RangeTblEntry);
-	carrier->rtekind = RTE_SUBQUERY;
-	carrier->subquery = parse;
-	carrier->alias = makeAlias(STAND_IN_QUERY_ALIAS, NIL);
-	carrier->eref = carrier->alias;
-
-	stand_in = makeNode(PlannedStmt);
-	stand_in->commandType = CMD_SELECT;
-	stand_in->queryId = parse->queryId;
-	stand_in->canSetTag = parse->canSetTag;
-	stand_in->jitFlags = PGJIT_NONE;
-	stand_in->planTree = result;
-	stand_in->rtable = lappend(rels.rtable, carrier);
-	stand_in->relationOids = rels.relids;
-	stand_in->invalItems = list_make2(plan_cacheable_marker(),
-									  stand_in_item(STAND_IN_MARKER, 0));
-	for (i = 0; i < ndeps; i++)
-		stand_in->invalItems = lappend(stand_in->invalItems,
-									   stand_in_item(STAND_IN_DEPENDENCY,
-													 deps[i].slot));
-	stand_in->utilityStmt = NULL;
-	stand_in->stmt_location = parse->stmt_location;
-	stand_in->stmt_len = parse->stmt_len;
+	stand_in = build_stand_in(parse, result, &rels, deps, ndeps);
 	pfree(deps);
 	return stand_in;
 }

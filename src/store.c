@@ -546,6 +546,23 @@ allocate_entry(Size size)
 	return InvalidDsaPointer;
 }
 
+/* The entry of this key in its bucket, if any.  Caller holds the bucket's lock. */
+static CacheEntry *
+bucket_find_key(uint32 bucket, uint64 hash, const char *key, uint32 key_len)
+{
+	dsa_pointer dp;
+
+	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp);)
+	{
+		CacheEntry *e = entry_at(dp);
+
+		if (entry_key_equals(e, hash, key, key_len))
+			return e;
+		dp = e->next;
+	}
+	return NULL;
+}
+
 /*
  * Find a current entry for this key whose dependencies are exactly 'deps'
  * (the slots the caller read, at the versions it read).  On success the
@@ -556,33 +573,24 @@ cache_lookup(uint64 hash, const char *key, uint32 key_len,
 			 const SlotVersion *deps, int ndeps)
 {
 	uint32		bucket = (uint32) (hash & (store->nbuckets - 1));
-	CacheEntry *found = NULL;
-	dsa_pointer dp;
+	CacheEntry *e;
 
 	store_ensure_ready();
 
 	LWLockAcquire(bucket_lock(bucket), LW_SHARED);
-	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp);)
+	e = bucket_find_key(bucket, hash, key, key_len);
+	if (e != NULL && entry_deps_equal(e, deps, ndeps))
 	{
-		CacheEntry *e = entry_at(dp);
-
-		if (entry_key_equals(e, hash, key, key_len))
-		{
-			if (entry_deps_equal(e, deps, ndeps))
-			{
-				pg_atomic_fetch_add_u32(&e->refcount, 1);
-				/* read first: a hot entry's line need not be written again */
-				if (pg_atomic_read_u32(&e->referenced) == 0)
-					pg_atomic_write_u32(&e->referenced, 1);
-				found = e;
-			}
-			break;
-		}
-		dp = e->next;
+		pg_atomic_fetch_add_u32(&e->refcount, 1);
+		/* read first: a hot entry's line need not be written again */
+		if (pg_atomic_read_u32(&e->referenced) == 0)
+			pg_atomic_write_u32(&e->referenced, 1);
 	}
+	else
+		e = NULL;
 	LWLockRelease(bucket_lock(bucket));
 
-	return found;
+	return e;
 }
 
 /*
@@ -596,31 +604,22 @@ cache_probe(uint64 hash, const char *key, uint32 key_len,
 			SlotVersion **deps, int *ndeps, Cost *plan_cost)
 {
 	uint32		bucket = (uint32) (hash & (store->nbuckets - 1));
+	CacheEntry *e;
 	bool		found = false;
-	dsa_pointer dp;
 
 	store_ensure_ready();
 
 	LWLockAcquire(bucket_lock(bucket), LW_SHARED);
-	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp);)
+	e = bucket_find_key(bucket, hash, key, key_len);
+	if (e != NULL && entry_is_current(e))
 	{
-		CacheEntry *e = entry_at(dp);
+		Size		bytes = sizeof(SlotVersion) * e->ndeps;
 
-		if (entry_key_equals(e, hash, key, key_len))
-		{
-			if (entry_is_current(e))
-			{
-				Size		bytes = sizeof(SlotVersion) * e->ndeps;
-
-				*deps = palloc(bytes);
-				memcpy(*deps, ENTRY_DEPS(e), bytes);
-				*ndeps = e->ndeps;
-				*plan_cost = e->plan_cost;
-				found = true;
-			}
-			break;
-		}
-		dp = e->next;
+		*deps = palloc(bytes);
+		memcpy(*deps, ENTRY_DEPS(e), bytes);
+		*ndeps = e->ndeps;
+		*plan_cost = e->plan_cost;
+		found = true;
 	}
 	LWLockRelease(bucket_lock(bucket));
 
