@@ -35,6 +35,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# the TAP tests' shared Perl module (test/perl/CachealotNode.pm)
+PG_PROVE_FLAGS += -I $(srcdir)/test/perl
+
 .PHONY: test demo demo-stop valgrind stress sqlsmith bench
 
 test:

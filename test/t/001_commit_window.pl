@@ -31,24 +31,21 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use CachealotNode;
 use Time::HiRes qw(usleep time);
 
 my $delay_ms = 3000;
 
-my $node = PostgreSQL::Test::Cluster->new('commit_window');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = 'cachealot'
+my $node = cachealot_node(
+	'commit_window', q{
 # an ANALYZE finishing during a read only costs a hit, but would make the
 # hit counts below flaky
 autovacuum = off
 });
-$node->start;
 
 $node->safe_psql(
 	'postgres', q{
-CREATE EXTENSION cachealot;
 CREATE TABLE t (id int PRIMARY KEY, v text);
 INSERT INTO t VALUES (1, 'old'), (2, 'other');
 CREATE FUNCTION label(int) RETURNS text IMMUTABLE LANGUAGE sql

@@ -28,19 +28,17 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use CachealotNode;
 use Time::HiRes qw(time);
 
 my $writes = 200;         # writer iterations
 my $reader_iters = 8000;  # pairs of reads per reader
 
-my $node = PostgreSQL::Test::Cluster->new('concurrent_stale');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'cachealot'");
-$node->start;
+my $node = cachealot_node('concurrent_stale');
 
 $node->safe_psql(
 	'postgres', q{
-CREATE EXTENSION cachealot;
 CREATE TABLE counter (id int PRIMARY KEY, v bigint NOT NULL);
 INSERT INTO counter VALUES (1, 0), (2, 0);
 });

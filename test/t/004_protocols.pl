@@ -13,14 +13,12 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('protocols');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'cachealot'");
-$node->start;
+use CachealotNode;
+
+my $node = cachealot_node('protocols');
 
 $node->safe_psql(
 	'postgres', q{
-CREATE EXTENSION cachealot;
 CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL);
 INSERT INTO t SELECT g, g * 10 FROM generate_series(1, 100) g;
 });

@@ -25,14 +25,13 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use CachealotNode;
+
 # bounded: no wait in this test may take more than a minute
 $PostgreSQL::Test::Utils::timeout_default = 60;
 
-my $node = PostgreSQL::Test::Cluster->new('two_phase');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'cachealot'
+my $node = cachealot_node(
+	'two_phase', q{
 max_prepared_transactions = 10
 # every eligible query is cached, whatever the default admission rule
 cachealot.min_cost = 0
@@ -40,11 +39,9 @@ cachealot.min_cost = 0
 # lookup (that read would bypass, and a control could miss its hit)
 autovacuum = off
 });
-$node->start;
 
 $node->safe_psql(
 	'postgres', q{
-CREATE EXTENSION cachealot;
 CREATE TABLE acct (id int PRIMARY KEY, bal int NOT NULL);
 INSERT INTO acct VALUES (1, 100), (2, 200);
 CREATE TABLE items (id int PRIMARY KEY, note text NOT NULL);

@@ -30,26 +30,23 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use CachealotNode;
 use Time::HiRes qw(usleep time);
 
 # bounded: no wait in this test may take more than a minute
 $PostgreSQL::Test::Utils::timeout_default = 60;
 
-my $node = PostgreSQL::Test::Cluster->new('internal_commits');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'cachealot'
+my $node = cachealot_node(
+	'internal_commits', q{
 cachealot.min_cost = 0
 # deterministic rewrites (dead rows removed) and no background transaction
 # between a read's snapshot and its lookup
 autovacuum = off
 });
-$node->start;
 
 $node->safe_psql(
 	'postgres', q{
-CREATE EXTENSION cachealot;
 -- VACUUM FULL: the first rows deleted, so a rewrite moves the rest up
 CREATE TABLE vf1 (id int PRIMARY KEY, v text NOT NULL);
 CREATE TABLE vf2 (id int PRIMARY KEY, v text NOT NULL);

@@ -39,27 +39,24 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use CachealotNode;
 use Time::HiRes qw(usleep time);
 
 my $t_start = time;
 
-my $node = PostgreSQL::Test::Cluster->new('memory_bound');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'cachealot'
+my $node = cachealot_node(
+	'memory_bound', q{
 cachealot.max_memory = '2MB'
 # every eligible query is cached, whatever the default admission rule
 cachealot.min_cost = 0
 # nothing but the test's own queries moves the counters
 autovacuum = off
 });
-$node->start;
 
 my $nrows = 20000;
 $node->safe_psql(
 	'postgres', qq{
-CREATE EXTENSION cachealot;
 CREATE TABLE big (id int PRIMARY KEY, v text NOT NULL);
 INSERT INTO big SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, $nrows) g;
 CREATE TABLE sampler_stop (x int);

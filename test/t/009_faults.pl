@@ -43,15 +43,14 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use CachealotNode;
 use Time::HiRes qw(usleep time);
 
 my $t_start = time;
 
-my $node = PostgreSQL::Test::Cluster->new('faults');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'cachealot'
+my $node = cachealot_node(
+	'faults', q{
 # every eligible query is cached, whatever the default admission rule
 cachealot.min_cost = 0
 autovacuum = off
@@ -61,13 +60,11 @@ max_locks_per_transaction = 256
 jit = off
 restart_after_crash = on
 });
-$node->start;
 
 my $slow_rows = 20;
 my $big_rows = 700;
 $node->safe_psql(
 	'postgres', qq{
-CREATE EXTENSION cachealot;
 -- declared IMMUTABLE on purpose (the user's promise), but slow: 0.1 s a
 -- row keeps a cacheable miss capturing for ~2 s
 CREATE FUNCTION slow(int) RETURNS int IMMUTABLE LANGUAGE plpgsql

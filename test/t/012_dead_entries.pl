@@ -26,20 +26,17 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('dead_entries');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'cachealot'
+use CachealotNode;
+
+my $node = cachealot_node(
+	'dead_entries', q{
 cachealot.max_memory = '8MB'
 cachealot.min_cost = 0
 autovacuum = off
 });
-$node->start;
 
 $node->safe_psql(
 	'postgres', q{
-CREATE EXTENSION cachealot;
 CREATE TABLE stable (id int PRIMARY KEY, v text NOT NULL);
 INSERT INTO stable SELECT g, 'stable-' || g FROM generate_series(1, 400) g;
 CREATE TABLE hot (id int PRIMARY KEY, v text NOT NULL);

@@ -31,19 +31,16 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('stand_in');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'cachealot'
+use CachealotNode;
+
+my $node = cachealot_node(
+	'stand_in', q{
 cachealot.min_cost = 0
 autovacuum = off
 });
-$node->start;
 
 $node->safe_psql(
 	'postgres', q{
-CREATE EXTENSION cachealot;
 CREATE TABLE t (id int PRIMARY KEY, grp int NOT NULL, v int NOT NULL);
 INSERT INTO t SELECT g, g % 3, g FROM generate_series(1, 3000) g;
 CREATE TABLE other (id int PRIMARY KEY);
