@@ -35,7 +35,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# the TAP tests' shared Perl module (test/perl/CachealotNode.pm)
+# the TAP tests' shared Perl module (test/perl/CachealotTest.pm)
 PG_PROVE_FLAGS += -I $(srcdir)/test/perl
 
 .PHONY: test demo demo-stop valgrind stress sqlsmith bench

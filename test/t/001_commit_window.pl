@@ -32,7 +32,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotNode;
+use CachealotTest;
 use Time::HiRes qw(usleep time);
 
 my $delay_ms = 3000;
@@ -56,21 +56,7 @@ CREATE FUNCTION spin(int) RETURNS int IMMUTABLE LANGUAGE plpgsql
 	AS $$ BEGIN PERFORM pg_sleep(1.5); RETURN 0; END $$;
 });
 
-# Counters as a hash
-sub stats
-{
-	my $out = $node->safe_psql('postgres',
-		'SELECT hits, misses, stores, bypasses, invalidations FROM cachealot_stats()'
-	);
-	my @v = split /\|/, $out;
-	return {
-		hits => $v[0],
-		misses => $v[1],
-		stores => $v[2],
-		bypasses => $v[3],
-		invalidations => $v[4],
-	};
-}
+sub stats { return cache_stats($node); }
 
 # The truth: the same rows, read with the cache off
 sub truth

@@ -13,7 +13,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotNode;
+use CachealotTest;
 
 my $node = cachealot_node('protocols');
 
@@ -38,13 +38,7 @@ SELECT 1 / 0;
 	};
 }
 
-sub stats
-{
-	my $row = $node->safe_psql('postgres',
-		'SELECT hits, misses, stores FROM cachealot_stats()');
-	my ($hits, $misses, $stores) = split /\|/, $row;
-	return { hits => $hits, misses => $misses, stores => $stores };
-}
+sub stats { return cache_stats($node); }
 
 my $bump = 0;
 for my $round (1 .. 2)

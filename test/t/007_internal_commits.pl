@@ -31,7 +31,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotNode;
+use CachealotTest qw(:DEFAULT read_counting check_and_hit);
 use Time::HiRes qw(usleep time);
 
 # bounded: no wait in this test may take more than a minute
@@ -111,27 +111,6 @@ sub truth
 {
 	my ($sql) = @_;
 	return $node->safe_psql('postgres', "SET cachealot.enabled = off;\n$sql");
-}
-
-# Run $sql in $session; return its output and how many hits it added
-sub read_counting
-{
-	my ($session, $sql) = @_;
-	my $h0 = $session->query_safe('SELECT hits FROM cachealot_stats()');
-	my $out = $session->query_safe($sql);
-	my $h1 = $session->query_safe('SELECT hits FROM cachealot_stats()');
-	return ($out, $h1 - $h0);
-}
-
-# The query returns $want, and a repeat is served from the cache
-sub check_and_hit
-{
-	my ($name, $session, $sql, $want) = @_;
-	my ($out) = read_counting($session, $sql);
-	is($out, $want, "$name: value");
-	my ($again, $hits) = read_counting($session, $sql);
-	is($again, $want, "$name: value again");
-	cmp_ok($hits, '>', 0, "$name: the repeat is served from the cache");
 }
 
 # Wait until backend $pid waits for a lock; return what it waits for (the

@@ -40,7 +40,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotNode;
+use CachealotTest;
 use Time::HiRes qw(usleep time);
 
 my $t_start = time;
@@ -62,18 +62,7 @@ INSERT INTO big SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, $nrow
 CREATE TABLE sampler_stop (x int);
 });
 
-my @stat_cols = qw(hits misses stores bypasses invalidations evictions
-  entries memory_used memory_limit);
-
-sub stats
-{
-	my $row = $node->safe_psql('postgres',
-		'SELECT ' . join(', ', @stat_cols) . ' FROM cachealot_stats()');
-	my @v = split /\|/, $row;
-	my %s;
-	@s{@stat_cols} = @v;
-	return \%s;
-}
+sub stats { return cache_stats($node); }
 
 # what big holds for one id
 my %val_memo;

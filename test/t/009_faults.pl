@@ -44,7 +44,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotNode;
+use CachealotTest;
 use Time::HiRes qw(usleep time);
 
 my $t_start = time;
@@ -84,18 +84,7 @@ CREATE TABLE w (id int PRIMARY KEY, v int NOT NULL);
 INSERT INTO w VALUES (1, 100), (2, 200), (3, 300);
 });
 
-my @stat_cols = qw(hits misses stores bypasses invalidations evictions
-  entries memory_used memory_limit);
-
-sub stats
-{
-	my $row = $node->safe_psql('postgres',
-		'SELECT ' . join(', ', @stat_cols) . ' FROM cachealot_stats()');
-	my @v = split /\|/, $row;
-	my %s;
-	@s{@stat_cols} = @v;
-	return \%s;
-}
+sub stats { return cache_stats($node); }
 
 # The truth: read with the cache off
 sub truth

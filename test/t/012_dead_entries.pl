@@ -26,7 +26,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotNode;
+use CachealotTest;
 
 my $node = cachealot_node(
 	'dead_entries', q{
@@ -44,16 +44,7 @@ INSERT INTO hot SELECT g, 'hot-' || g FROM generate_series(1, 12000) g;
 ANALYZE;
 });
 
-sub stats
-{
-	my ($row) = $node->safe_psql('postgres',
-		'SELECT hits, stores, evictions, entries, memory_used, memory_limit'
-		  . ' FROM cachealot_stats()');
-	my %s;
-	@s{qw(hits stores evictions entries memory_used memory_limit)} =
-	  split /\|/, $row;
-	return \%s;
-}
+sub stats { return cache_stats($node); }
 
 # the reads of "stable", as one script: each row's value checked by psql
 my $stable_sql = join '',
