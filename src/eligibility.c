@@ -258,6 +258,9 @@ query_is_cacheable(Query *parse, int cursorOptions)
 {
 	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)
 		return false;
+	/* reads no relation (SELECT 1): nothing to cache, no need to look */
+	if (parse->rtable == NIL && !parse->hasSubLinks)
+		return false;
 	if (cursorOptions & (CURSOR_OPT_HOLD | CURSOR_OPT_SCROLL))
 		return false;
 	if (!result_is_cacheable(parse))
