@@ -155,6 +155,7 @@ extern void global_pending_release(void);
 
 /* executor.c */
 extern void executor_install_hooks(void);
+extern const char *session_bypass_reason(void);
 
 /* utility.c */
 extern void utility_install_hook(void);

@@ -323,6 +323,31 @@ dest_is_cacheable(CommandDest dest)
 }
 
 /*
+ * Why this session may not use the cache now, whatever the plan, or NULL if
+ * it may.  Also asked before planning (stand_in.c).
+ */
+const char *
+session_bypass_reason(void)
+{
+	if (!cachealot_enabled)
+		return "cachealot.enabled is off";
+	/* GetLatestSnapshot() is not allowed in parallel mode */
+	if (IsInParallelMode())
+		return "parallel mode";
+	/* until hits take the predicate locks SSI needs */
+	if (XactIsoLevel == XACT_SERIALIZABLE)
+		return "SERIALIZABLE transaction";
+	/* until invalidation can follow WAL on a standby */
+	if (RecoveryInProgress())
+		return "recovery is in progress";
+	if (GinFuzzySearchLimit != 0)
+		return "gin_fuzzy_search_limit is set";
+	if (xact_blocks_cache())
+		return "the transaction changed the catalog or wrote through a partitioned table";
+	return NULL;
+}
+
+/*
  * Why this execution may not use the cache, or NULL if it may.  The reason
  * is reported at DEBUG2, to explain a bypass to whoever asks.
  */
@@ -330,9 +355,10 @@ static const char *
 execution_bypass_reason(QueryDesc *queryDesc, int eflags)
 {
 	Snapshot	snap = queryDesc->snapshot;
+	const char *reason = session_bypass_reason();
 
-	if (!cachealot_enabled)
-		return "cachealot.enabled is off";
+	if (reason != NULL)
+		return reason;
 	if (!plan_is_cacheable(queryDesc->plannedstmt))
 		return "the query is not cacheable";
 	if (queryDesc->plannedstmt->planTree->total_cost < cachealot_min_cost)
@@ -344,24 +370,11 @@ execution_bypass_reason(QueryDesc *queryDesc, int eflags)
 		return "the execution is instrumented";
 	if (!dest_is_cacheable(queryDesc->dest->mydest))
 		return "the rows do not go to a client, SPI or a tuplestore";
-	/* GetLatestSnapshot() is not allowed in parallel mode */
-	if (IsInParallelMode())
-		return "parallel mode";
-	/* until hits take the predicate locks SSI needs */
-	if (XactIsoLevel == XACT_SERIALIZABLE)
-		return "SERIALIZABLE transaction";
-	/* until invalidation can follow WAL on a standby */
-	if (RecoveryInProgress())
-		return "recovery is in progress";
 	if (snap == NULL || !IsMVCCSnapshot(snap) || HistoricSnapshotActive() ||
 		snap->takenDuringRecovery)
 		return "not an MVCC snapshot";
 	if (queryDesc->plannedstmt->queryId == UINT64CONST(0))
 		return "the statement has no query id";
-	if (GinFuzzySearchLimit != 0)
-		return "gin_fuzzy_search_limit is set";
-	if (xact_blocks_cache())
-		return "the transaction changed the catalog or wrote through a partitioned table";
 	return NULL;
 }
 

@@ -39,8 +39,6 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "jit/jit.h"
 #include "nodes/makefuncs.h"
@@ -300,14 +298,12 @@ stand_in_before_planning(Query *parse, const char *query_string,
 	Oid			temp_namespace;
 	Oid			temp_toast_namespace;
 
-	if (!cachealot_enabled ||
-		!planning_client_statement(query_string, cursorOptions, boundParams))
+	if (!planning_client_statement(query_string, cursorOptions, boundParams))
 		return NULL;
 	if (parse->queryId == UINT64CONST(0) || parse->hasRowSecurity ||
 		parse->rowMarks != NIL || parse->hasModifyingCTE)
 		return NULL;
-	if (IsInParallelMode() || XactIsoLevel == XACT_SERIALIZABLE ||
-		RecoveryInProgress() || xact_blocks_cache())
+	if (session_bypass_reason() != NULL)
 		return NULL;
 
 	/*

@@ -336,13 +336,60 @@ entry_release(CacheEntry *e)
 	}
 }
 
+/* Selects entries of a bucket, for the functions below */
+typedef bool (*entry_filter) (CacheEntry *e, void *arg);
+
+/* The first entry of one bucket that 'match' selects.  Caller holds its lock. */
+static CacheEntry *
+bucket_first_where(uint32 bucket, entry_filter match, void *arg)
+{
+	dsa_pointer dp;
+
+	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp);)
+	{
+		CacheEntry *e = entry_at(dp);
+
+		if (match(e, arg))
+			return e;
+		dp = e->next;
+	}
+	return NULL;
+}
+
+/*
+ * Entries of one key, but for 'keep' (NULL: all of them).  A stored result
+ * replaces, not duplicates, older entries of its key.
+ */
+typedef struct SameKeyArg
+{
+	uint64		hash;
+	const char *key;
+	uint32		key_len;
+	CacheEntry *keep;
+} SameKeyArg;
+
+static bool
+same_key_filter(CacheEntry *e, void *arg)
+{
+	SameKeyArg *k = (SameKeyArg *) arg;
+
+	return e != k->keep && entry_key_equals(e, k->hash, k->key, k->key_len);
+}
+
+/* The entry of this key in its bucket, if any.  Caller holds the lock. */
+static CacheEntry *
+bucket_find_key(uint32 bucket, uint64 hash, const char *key, uint32 key_len)
+{
+	SameKeyArg	same = {hash, key, key_len, NULL};
+
+	return bucket_first_where(bucket, same_key_filter, &same);
+}
+
 /*
  * Unlink every entry of one bucket that 'drop' selects, under the bucket's
  * exclusive lock, then release them with no lock held.  Returns how many
  * were unlinked.
  */
-typedef bool (*entry_filter) (CacheEntry *e, void *arg);
-
 static uint64
 bucket_unlink_where(uint32 bucket, entry_filter drop, void *arg)
 {
@@ -431,20 +478,13 @@ dead_filter(CacheEntry *e, void *arg)
 static bool
 bucket_has_dead(uint32 bucket)
 {
-	dsa_pointer dp;
-	bool		dead = false;
+	bool		dead;
 
 	if (!DsaPointerIsValid(store_buckets[bucket]))
 		return false;
 
 	LWLockAcquire(bucket_lock(bucket), LW_SHARED);
-	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp) && !dead;)
-	{
-		CacheEntry *e = entry_at(dp);
-
-		dead = !entry_is_current(e);
-		dp = e->next;
-	}
+	dead = bucket_first_where(bucket, dead_filter, NULL) != NULL;
 	LWLockRelease(bucket_lock(bucket));
 	return dead;
 }
@@ -546,23 +586,6 @@ allocate_entry(Size size)
 	return InvalidDsaPointer;
 }
 
-/* The entry of this key in its bucket, if any.  Caller holds the bucket's lock. */
-static CacheEntry *
-bucket_find_key(uint32 bucket, uint64 hash, const char *key, uint32 key_len)
-{
-	dsa_pointer dp;
-
-	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp);)
-	{
-		CacheEntry *e = entry_at(dp);
-
-		if (entry_key_equals(e, hash, key, key_len))
-			return e;
-		dp = e->next;
-	}
-	return NULL;
-}
-
 /*
  * Find a current entry for this key whose dependencies are exactly 'deps'
  * (the slots the caller read, at the versions it read).  On success the
@@ -652,23 +675,6 @@ cache_entry_tuple(CacheEntry *entry, uint64 index, Size *offset)
 	tuple = (MinimalTuple) (ENTRY_TUPLES(entry) + *offset);
 	*offset += MAXALIGN(tuple->t_len);
 	return tuple;
-}
-
-/* Stored results are replaced, not duplicated: drop any entry of this key */
-typedef struct SameKeyArg
-{
-	uint64		hash;
-	const char *key;
-	uint32		key_len;
-	CacheEntry *keep;
-} SameKeyArg;
-
-static bool
-same_key_filter(CacheEntry *e, void *arg)
-{
-	SameKeyArg *k = (SameKeyArg *) arg;
-
-	return e != k->keep && entry_key_equals(e, k->hash, k->key, k->key_len);
 }
 
 /*
