@@ -170,24 +170,29 @@ classify_utility(Node *parsetree)
  * it holds their locks until the transaction ends, so the names still mean
  * what they meant to it.  (Resolving them before would take those locks
  * before the statement's own permission checks.)  A name that no longer
- * resolves, or rows routed through a partitioned table, fall back to the
- * whole database.
+ * resolves gives NIL; record_tables() then falls back to the whole
+ * database, as it does for rows routed through a partitioned table.
  */
-static void
-record_named_table(RangeVar *rv, bool with_descendants)
+static List *
+resolve_named_tables(RangeVar *rv, bool with_descendants)
 {
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-	ListCell   *lc;
 
 	if (!OidIsValid(relid))
+		return NIL;
+	return with_descendants ? find_all_inheritors(relid, NoLock, NULL) :
+		list_make1_oid(relid);
+}
+
+static void
+record_tables(List *relids)
+{
+	ListCell   *lc;
+
+	if (relids == NIL)
 		record_written_database();
-	else if (with_descendants)
-	{
-		foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-			record_written_relation(lfirst_oid(lc));
-	}
-	else
-		record_written_relation(relid);
+	foreach(lc, relids)
+		record_written_relation(lfirst_oid(lc));
 }
 
 /* TRUNCATE: the named tables, their descendants, and with CASCADE every
@@ -201,15 +206,11 @@ record_truncate_targets(TruncateStmt *stmt)
 	foreach(lc, stmt->relations)
 	{
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
-		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+		List	   *named = resolve_named_tables(rv, rv->inh);
 
-		if (!OidIsValid(relid))
+		if (named == NIL)
 			record_written_database();
-		else if (rv->inh)
-			relids = list_concat_unique_oid(relids,
-											find_all_inheritors(relid, NoLock, NULL));
-		else
-			relids = list_append_unique_oid(relids, relid);
+		relids = list_concat_unique_oid(relids, named);
 	}
 	if (stmt->behavior == DROP_CASCADE)
 	{
@@ -226,8 +227,7 @@ record_truncate_targets(TruncateStmt *stmt)
 																	NoLock, NULL));
 		}
 	}
-	foreach(lc, relids)
-		record_written_relation(lfirst_oid(lc));
+	record_tables(relids);
 }
 
 static void
@@ -237,23 +237,23 @@ record_utility_targets(Node *parsetree)
 	{
 		case T_CopyStmt:
 			{
-				CopyStmt   *stmt = (CopyStmt *) parsetree;
-				Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				List	   *relids = resolve_named_tables(((CopyStmt *) parsetree)->relation,
+														  false);
 
 				/* partitions receive rows as they are routed: unknown here */
-				if (OidIsValid(relid) &&
-					get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+				if (relids != NIL &&
+					get_rel_relkind(linitial_oid(relids)) == RELKIND_PARTITIONED_TABLE)
 					record_written_database();
 				else
-					record_named_table(stmt->relation, false);
+					record_tables(relids);
 			}
 			break;
 		case T_TruncateStmt:
 			record_truncate_targets((TruncateStmt *) parsetree);
 			break;
 		case T_RefreshMatViewStmt:
-			record_named_table(((RefreshMatViewStmt *) parsetree)->relation,
-							   false);
+			record_tables(resolve_named_tables(((RefreshMatViewStmt *) parsetree)->relation,
+											   false));
 			break;
 		default:
 			elog(ERROR, "unexpected utility statement type: %d",

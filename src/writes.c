@@ -262,10 +262,8 @@ global_pending_hold(void)
 void
 global_pending_release(void)
 {
-	uint32		global = CACHEALOT_GLOBAL_SLOT;
-
 	Assert(global_holds > 0);
-	slot_release(global);
+	slot_release(CACHEALOT_GLOBAL_SLOT);
 	stats_add(STAT_INVALIDATIONS, 1);
 	global_holds--;
 }
