@@ -4,6 +4,7 @@ MODULE_big = cachealot
 OBJS = \
 	$(WIN32RES) \
 	src/cachealot.o \
+	src/catalog_view.o \
 	src/eligibility.o \
 	src/executor.o \
 	src/functions.o \

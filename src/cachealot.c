@@ -102,6 +102,7 @@ _PG_init(void)
 	EnableQueryId();
 
 	store_shmem_request();
+	catalog_view_init();
 	writes_register_callbacks();
 	eligibility_install_planner_hook();
 	executor_install_hooks();

@@ -11,6 +11,8 @@
  *	store.c			shared memory: invalidation slots, entry index, entries,
  *					eviction
  *	stats.c			striped statistics counters
+ *	catalog_view.c	catalog epochs: was a plan built from the catalog its
+ *					result would be stored under?
  *	key.c			building the lookup key of an execution
  *	eligibility.c	planner hook: which plans may be cached at all
  *	stand_in.c		stand-in plans: hits without the real plan's start, and
@@ -111,18 +113,44 @@ extern uint64 stats_get(CacheStat stat);
 extern void stats_reset(void);
 extern TimestampTz stats_reset_time(void);
 
+/* catalog_view.c */
+extern Size catalog_view_shmem_size(void);
+extern void catalog_view_shmem_init(void *place, bool found);
+extern void catalog_view_advance(bool shared_catalog);
+extern void catalog_view_init(void);
+extern void catalog_view_transaction_end(void);
+extern uint32 catalog_view_stamp(void);
+
+/* the catalog epochs as an execution read them */
+typedef struct CatalogEpochsSeen
+{
+	uint64		database;
+	uint64		shared;
+} CatalogEpochsSeen;
+
+extern void catalog_view_read(CatalogEpochsSeen *seen);
+extern bool catalog_view_allows_store(PlannedStmt *pstmt,
+									  const CatalogEpochsSeen *seen);
+
 /* key.c */
 extern bool key_text_is_storable(const char *text, int len);
 extern bool key_statement_text(const char *src, int location, int stmt_len,
 							   const char **text, int *len);
 extern void key_build(StringInfo buf, const char *text, int len,
+					  uint64 queryId, List *resolved_oids,
 					  ParamListInfo params, List *tlist);
+extern bool key_settings_unchanged(const char *key, uint32 key_len);
 extern uint64 key_hash(const char *key, uint32 len);
 
 /* eligibility.c */
 extern void eligibility_install_planner_hook(void);
 extern bool plan_is_cacheable(PlannedStmt *pstmt);
 extern PlanInvalItem *plan_cacheable_marker(void);
+extern uint32 plan_catalog_stamp(PlannedStmt *pstmt);
+extern List *plan_resolved_items(List *resolved_oids);
+extern List *plan_resolved_oids(PlannedStmt *pstmt);
+extern bool plan_reads_settings(PlannedStmt *pstmt);
+extern void plan_set_catalog_stamp(PlannedStmt *pstmt, uint32 stamp);
 extern bool relations_are_cacheable(List *relationOids);
 
 /* stand_in.c */
@@ -131,7 +159,8 @@ extern PlannedStmt *stand_in_for_hit(PlannedStmt *pstmt);
 extern PlannedStmt *stand_in_before_planning(Query *parse,
 											 const char *query_string,
 											 int cursorOptions,
-											 ParamListInfo boundParams);
+											 ParamListInfo boundParams,
+											 List *resolved_oids);
 extern void stand_in_note_plan_cost(uint64 queryId, Cost cost);
 extern SlotVersion *stand_in_dependencies(PlannedStmt *pstmt, int *ndeps);
 extern PlannedStmt *stand_in_plan_for_real(PlannedStmt *stand_in,

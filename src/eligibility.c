@@ -44,8 +44,23 @@
 
 #include "cachealot.h"
 
-/* Not a syscache ID: the plan cache never matches it */
+/* Not syscache IDs: the plan cache never matches them */
 #define CACHEALOT_PLAN_MARKER	(-0x43A7)
+#define CACHEALOT_RESOLVED_OID	(-0x43AA)
+#define CACHEALOT_SETTINGS_READ	(-0x43AB)
+
+/*
+ * What the walk over a query collects besides its verdict: the values of
+ * constants that name catalog objects ('t'::regclass, 'english'::regconfig
+ * ...).  Parse analysis resolved them through the search path as it was
+ * then, and core's query jumble leaves constants' values out, so they go
+ * into the key (key.c).
+ */
+typedef struct WalkContext
+{
+	List	   *resolved_oids;
+	bool		reads_settings; /* see plan_reads_settings() */
+} WalkContext;
 
 static planner_hook_type prev_planner_hook = NULL;
 
@@ -53,6 +68,7 @@ static PlannedStmt *cachealot_planner(Query *parse, const char *query_string,
 									  int cursorOptions,
 									  ParamListInfo boundParams);
 static bool uncacheable_walker(Node *node, void *context);
+static PlanInvalItem *plan_item(int cacheId, uint32 value);
 
 void
 eligibility_install_planner_hook(void)
@@ -69,14 +85,15 @@ function_is_mutable(Oid funcid, void *context)
 
 /*
  * An aggregate's own pg_proc volatility says nothing; its support functions
- * decide.
+ * decide.  Used as a window function, its moving-aggregate functions may
+ * run too.
  */
 static bool
-aggregate_is_mutable(Oid aggfnoid)
+aggregate_is_mutable(Oid aggfnoid, bool windowed)
 {
 	HeapTuple	tup;
 	Form_pg_aggregate agg;
-	Oid			support[5];
+	Oid			support[9];
 	int			i;
 	bool		mutable = false;
 
@@ -89,6 +106,13 @@ aggregate_is_mutable(Oid aggfnoid)
 	support[2] = agg->aggcombinefn;
 	support[3] = agg->aggserialfn;
 	support[4] = agg->aggdeserialfn;
+	/* the moving-aggregate functions serve window frames that move */
+	support[5] = windowed ? agg->aggmtransfn : InvalidOid;
+	support[6] = windowed ? agg->aggminvtransfn : InvalidOid;
+	support[7] = windowed ? agg->aggmfinalfn : InvalidOid;
+	/* min() and max() may become an index scan ordered by this operator */
+	support[8] = OidIsValid(agg->aggsortop) ? get_opcode(agg->aggsortop) :
+		InvalidOid;
 	ReleaseSysCache(tup);
 
 	for (i = 0; i < lengthof(support) && !mutable; i++)
@@ -156,11 +180,47 @@ rte_is_uncacheable(RangeTblEntry *rte)
 	}
 }
 
+/* Types whose values are catalog OIDs that parse analysis looked up */
+static bool
+type_names_catalog_object(Oid type)
+{
+	switch (type)
+	{
+		case REGCLASSOID:
+		case REGTYPEOID:
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+		case REGNAMESPACEOID:
+		case REGROLEOID:
+		case REGCOLLATIONOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
 static bool
 uncacheable_walker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
+
+	if (IsA(node, Const) && context != NULL)
+	{
+		Const	   *c = (Const *) node;
+		WalkContext *walk = (WalkContext *) context;
+
+		if (!c->constisnull && type_names_catalog_object(c->consttype))
+			walk->resolved_oids = lappend_oid(walk->resolved_oids,
+											  DatumGetObjectId(c->constvalue));
+		return false;
+	}
+	if (IsA(node, CoerceViaIO) && context != NULL)
+		((WalkContext *) context)->reads_settings = true;
 
 	if (check_functions_in_node(node, function_is_mutable, context))
 		return true;
@@ -168,8 +228,18 @@ uncacheable_walker(Node *node, void *context)
 	switch (nodeTag(node))
 	{
 		case T_Aggref:
-			if (aggregate_is_mutable(((Aggref *) node)->aggfnoid))
+			if (aggregate_is_mutable(((Aggref *) node)->aggfnoid, false))
 				return true;
+			break;
+		case T_WindowFunc:
+			{
+				Oid			winfnoid = ((WindowFunc *) node)->winfnoid;
+
+				/* an aggregate used as a window function: as an Aggref */
+				if (get_func_prokind(winfnoid) == PROKIND_AGGREGATE &&
+					aggregate_is_mutable(winfnoid, true))
+					return true;
+			}
 			break;
 		case T_SQLValueFunction:
 		case T_NextValueExpr:
@@ -254,7 +324,7 @@ result_is_cacheable(Query *parse)
 }
 
 static bool
-query_is_cacheable(Query *parse, int cursorOptions)
+query_is_cacheable(Query *parse, int cursorOptions, WalkContext *walk)
 {
 	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)
 		return false;
@@ -265,7 +335,7 @@ query_is_cacheable(Query *parse, int cursorOptions)
 		return false;
 	if (!result_is_cacheable(parse))
 		return false;
-	return !uncacheable_walker((Node *) parse, NULL);
+	return !uncacheable_walker((Node *) parse, walk);
 }
 
 static PlannedStmt *
@@ -274,15 +344,24 @@ cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
 {
 	bool		cacheable;
 	PlannedStmt *result;
+	WalkContext walk = {NIL, false};
+
+	/* the transaction whose catalog view this plan is made from */
+	uint32		stamp = catalog_view_stamp();
 
 	/* decide before planning: the planner scribbles on the tree */
-	cacheable = store_is_ready() && query_is_cacheable(parse, cursorOptions);
+	cacheable = store_is_ready() &&
+		query_is_cacheable(parse, cursorOptions, &walk);
 
-	/* a statement whose result is cached need not be planned at all */
-	if (cacheable)
+	/*
+	 * A statement whose result is cached need not be planned at all, unless
+	 * its rows read settings: then a hit fetched in several runs may have to
+	 * run its plan after all (see plan_reads_settings()).
+	 */
+	if (cacheable && !walk.reads_settings)
 	{
 		result = stand_in_before_planning(parse, query_string, cursorOptions,
-										  boundParams);
+										  boundParams, walk.resolved_oids);
 		if (result != NULL)
 			return result;
 	}
@@ -297,30 +376,126 @@ cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
 	if (cacheable && relations_are_cacheable(result->relationOids))
 	{
 		result->invalItems = lcons(plan_cacheable_marker(), result->invalItems);
+		plan_set_catalog_stamp(result, stamp);
+		result->invalItems = list_concat(result->invalItems,
+										 plan_resolved_items(walk.resolved_oids));
+		if (walk.reads_settings)
+			result->invalItems = lappend(result->invalItems,
+										 plan_item(CACHEALOT_SETTINGS_READ, 0));
 		stand_in_note_plan_cost(result->queryId, result->planTree->total_cost);
 	}
 	return result;
 }
 
-/* The mark of a cacheable plan: first in its invalItems */
+/*
+ * The mark of a cacheable plan: first in its invalItems, with the stamp of
+ * the transaction the plan was made in (catalog_view.c) as its hash value.
+ */
 PlanInvalItem *
 plan_cacheable_marker(void)
 {
 	PlanInvalItem *marker = makeNode(PlanInvalItem);
 
 	marker->cacheId = CACHEALOT_PLAN_MARKER;
-	marker->hashValue = 0;
+	marker->hashValue = catalog_view_stamp();
 	return marker;
+}
+
+static PlanInvalItem *
+plan_marker(PlannedStmt *pstmt)
+{
+	PlanInvalItem *first;
+
+	if (pstmt->invalItems == NIL)
+		return NULL;
+	first = (PlanInvalItem *) linitial(pstmt->invalItems);
+	return first->cacheId == CACHEALOT_PLAN_MARKER ? first : NULL;
+}
+
+static PlanInvalItem *
+plan_item(int cacheId, uint32 value)
+{
+	PlanInvalItem *item = makeNode(PlanInvalItem);
+
+	item->cacheId = cacheId;
+	item->hashValue = value;
+	return item;
+}
+
+/* The constants naming catalog objects, as items of a plan's invalItems */
+List *
+plan_resolved_items(List *resolved_oids)
+{
+	List	   *items = NIL;
+	ListCell   *lc;
+
+	foreach(lc, resolved_oids)
+		items = lappend(items, plan_item(CACHEALOT_RESOLVED_OID,
+										 lfirst_oid(lc)));
+	return items;
+}
+
+/*
+ * Do the plan's rows depend on settings as it runs?  Conversions through a
+ * type's text form (float8 to text reads extra_float_digits, date to text
+ * DateStyle, bytea to text bytea_output) are immutable, yet give other
+ * text when a setting changes.  A result fetched in several runs is then
+ * computed under the settings of each run: a hit may be replayed only when
+ * its first run takes every row, and a miss looks no row ahead.
+ */
+bool
+plan_reads_settings(PlannedStmt *pstmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, pstmt->invalItems)
+		if (((PlanInvalItem *) lfirst(lc))->cacheId == CACHEALOT_SETTINGS_READ)
+			return true;
+	return false;
+}
+
+/* ... and back: the OIDs those constants named, in the query's order */
+List *
+plan_resolved_oids(PlannedStmt *pstmt)
+{
+	List	   *oids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, pstmt->invalItems)
+	{
+		PlanInvalItem *item = (PlanInvalItem *) lfirst(lc);
+
+		if (item->cacheId == CACHEALOT_RESOLVED_OID)
+			oids = lappend_oid(oids, item->hashValue);
+	}
+	return oids;
 }
 
 /* Did the planner hook find this plan cacheable? */
 bool
 plan_is_cacheable(PlannedStmt *pstmt)
 {
-	PlanInvalItem *first;
+	return plan_marker(pstmt) != NULL;
+}
 
-	if (pstmt->invalItems == NIL)
-		return false;
-	first = (PlanInvalItem *) linitial(pstmt->invalItems);
-	return first->cacheId == CACHEALOT_PLAN_MARKER;
+/* The stamp of the transaction a cacheable plan was made in */
+uint32
+plan_catalog_stamp(PlannedStmt *pstmt)
+{
+	PlanInvalItem *marker = plan_marker(pstmt);
+
+	return marker != NULL ? marker->hashValue : 0;
+}
+
+/*
+ * A plan made now from a Query analysed earlier (a stand-in planned for
+ * real) carries the stamp of that analysis.
+ */
+void
+plan_set_catalog_stamp(PlannedStmt *pstmt, uint32 stamp)
+{
+	PlanInvalItem *marker = plan_marker(pstmt);
+
+	if (marker != NULL)
+		marker->hashValue = stamp;
 }

@@ -77,12 +77,12 @@ typedef struct QueryState
 
 	/* hit */
 	CacheEntry *entry;
+	bool		plan_started;	/* the real plan, not a stand-in, was started */
 	uint64		next_tuple;
 	Size		next_offset;
 	TupleTableSlot *slot;
 
 	/* capture */
-	int			runs;
 	MemoryContext capture_cxt;
 	MinimalTuple *tuples;
 	uint64		ntuples;
@@ -109,6 +109,9 @@ typedef struct TeeReceiver
 	uint64		forwarded;
 	bool		stopped;		/* the inner receiver asked to stop */
 } TeeReceiver;
+
+/* runs for at most this many rows look one row ahead (run_with_capture) */
+#define CAPTURE_LOOK_AHEAD_MAX	2
 
 static dlist_head active_queries = DLIST_STATIC_INIT(active_queries);
 static bool exit_callback_registered = false;
@@ -526,11 +529,13 @@ snapshot_is_current(Snapshot snap)
  *	2. the versions are read after that check;
  *	3. this backend has processed every catalog invalidation sent so far,
  *	   and none arrived now (else the plan may predate a definition that
- *	   committed, and must not be stored under the new versions);
+ *	   committed, and must not be stored under the new versions); the
+ *	   catalog epochs are read before, for catalog_view_allows_store();
  *	4. the query's snapshot sees every finished transaction.
  */
 static bool
-lookup_is_safe(QueryDesc *queryDesc, SlotVersion *deps, int ndeps)
+lookup_is_safe(QueryDesc *queryDesc, SlotVersion *deps, int ndeps,
+			   CatalogEpochsSeen *epochs)
 {
 	uint64		inval_before;
 	int			i;
@@ -540,6 +545,8 @@ lookup_is_safe(QueryDesc *queryDesc, SlotVersion *deps, int ndeps)
 			return false;
 	if (!read_dependency_versions(deps, ndeps))
 		return false;
+	/* for a store: read before the invalidation messages are accepted */
+	catalog_view_read(epochs);
 
 	inval_before = SharedInvalidMessageCounter;
 	AcceptInvalidationMessages();
@@ -592,20 +599,26 @@ query_state_create(QueryDesc *queryDesc, QueryMode mode)
 
 /*
  * Start a hit: the standard ExecutorStart over the stand-in plan, then the
- * query state that replays the entry.  The entry is unpinned if the start
- * fails.
+ * query state that replays the entry.  A plan whose rows read settings
+ * (plan_reads_settings) is started itself instead: if its first run takes
+ * fewer rows than the entry holds, it runs after all (see replay_hit).  The
+ * entry is unpinned if the start fails.
  */
 static void
 start_for_hit(QueryDesc *queryDesc, int eflags, CacheEntry *entry)
 {
+	bool		plan_started = plan_reads_settings(queryDesc->plannedstmt);
+
 	PG_TRY();
 	{
 		QueryState *qs;
 
-		queryDesc->plannedstmt = stand_in_for_hit(queryDesc->plannedstmt);
+		if (!plan_started)
+			queryDesc->plannedstmt = stand_in_for_hit(queryDesc->plannedstmt);
 		run_standard_start(queryDesc, eflags);
 
 		qs = query_state_create(queryDesc, MODE_HIT);
+		qs->plan_started = plan_started;
 		qs->slot = ExecAllocTableSlot(&queryDesc->estate->es_tupleTable,
 									  queryDesc->tupDesc,
 									  &TTSOpsMinimalTuple);
@@ -646,6 +659,7 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	CacheEntry *entry = NULL;
 	const char *reason;
 	QueryState *qs;
+	CatalogEpochsSeen epochs;
 	bool		stand_in = plan_is_stand_in(pstmt);
 
 	if (IsParallelWorker() || !store_is_ready())
@@ -672,7 +686,7 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	{
 		deps = stand_in ? stand_in_dependencies(pstmt, &ndeps) :
 			collect_dependencies(pstmt, &ndeps);
-		if (!lookup_is_safe(queryDesc, deps, ndeps))
+		if (!lookup_is_safe(queryDesc, deps, ndeps, &epochs))
 			reason = "a dependency is being written or the snapshot is not current";
 	}
 	if (reason != NULL && stand_in)
@@ -690,8 +704,8 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	}
 
 	initStringInfo(&key);
-	key_build(&key, text, text_len, queryDesc->params,
-			  pstmt->planTree->targetlist);
+	key_build(&key, text, text_len, pstmt->queryId, plan_resolved_oids(pstmt),
+			  queryDesc->params, pstmt->planTree->targetlist);
 	hash = key_hash(key.data, key.len);
 	entry = cache_lookup(hash, key.data, key.len, deps, ndeps);
 
@@ -709,6 +723,13 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	{
 		/* never stored, so the lookup could not have found it either */
 		elog(DEBUG2, "cachealot: bypass: a constant is a special datetime input, or may spell one");
+		stats_add(STAT_BYPASSES, 1);
+		run_standard_start(queryDesc, eflags);
+	}
+	else if (!catalog_view_allows_store(pstmt, &epochs))
+	{
+		/* the plan may predate a catalog change: its rows must not be kept */
+		elog(DEBUG2, "cachealot: bypass: the catalog changed since the statement was planned");
 		stats_add(STAT_BYPASSES, 1);
 		run_standard_start(queryDesc, eflags);
 	}
@@ -939,6 +960,13 @@ store_capture(QueryState *qs)
 {
 	if (xact_blocks_cache())
 		return;
+	/*
+	 * Rows were computed under the settings of each run, which need not be
+	 * those the key was built under at ExecutorStart (a SET between Bind
+	 * and Execute, or between the fetches of a cursor).
+	 */
+	if (!key_settings_unchanged(qs->key, qs->key_len))
+		return;
 	for (int i = 0; i < qs->ndeps; i++)
 		if (xact_wrote_slot(qs->deps[i].slot))
 			return;
@@ -980,9 +1008,16 @@ run_through(QueryDesc *queryDesc, DestReceiver *dest, ScanDirection direction,
 }
 
 /*
- * Run the plan for a miss, copying its rows.  A run asked for N rows asks
- * the plan for one more and holds it back: fewer than N+1 rows means the
- * plan is exhausted and the copy complete, which is when it is stored.
+ * Run the plan for a miss, copying its rows.  The copy is complete, and is
+ * stored, when a run shows the plan exhausted:
+ *	- a run for all rows, or one that got fewer rows than it asked for;
+ *	- a run for one or two rows (a SQL function's statement, PL/pgSQL's
+ *	  SELECT INTO) asks the plan for one more and holds it back: their
+ *	  callers never ask again once they have what they need, so without
+ *	  the look-ahead such results could never be stored.  Larger runs do
+ *	  not look ahead, nor do plans whose rows read settings: a row
+ *	  computed a run early would be computed under the settings of that
+ *	  run, not of the one that delivers it.
  * Capture continues across runs (cursors, SPI fetches); ExecutorRewind has
  * no hook, but plans that may rewind never get here.
  */
@@ -995,6 +1030,7 @@ run_with_capture(QueryState *qs, ScanDirection direction, uint64 count,
 	DestReceiver *original = queryDesc->dest;
 	TeeReceiver tee;
 	uint64		ask;
+	bool		look_ahead;
 	bool		exhausted;
 
 	if (!ScanDirectionIsForward(direction))
@@ -1016,7 +1052,9 @@ run_with_capture(QueryState *qs, ScanDirection direction, uint64 count,
 	tee.pub.mydest = original->mydest;
 	tee.inner = original;
 	tee.qs = qs;
-	tee.limit = count;
+	look_ahead = count > 0 && count <= CAPTURE_LOOK_AHEAD_MAX &&
+		!plan_reads_settings(queryDesc->plannedstmt);
+	tee.limit = look_ahead ? count : 0;
 
 	if (count == 1 && qs->held != NULL)
 	{
@@ -1031,12 +1069,17 @@ run_with_capture(QueryState *qs, ScanDirection direction, uint64 count,
 		return;
 	}
 
-	/* the held row counts toward this run's rows; ask for one more */
-	ask = (count == 0) ? 0 : count + 1 - (qs->held != NULL ? 1 : 0);
+	/* the held row counts toward this run's rows */
+	ask = 0;
+	if (count > 0)
+		ask = count - (qs->held != NULL ? 1 : 0) + (look_ahead ? 1 : 0);
 
 	run_through(queryDesc, &tee.pub, direction, ask, execute_once);
 
-	exhausted = !tee.stopped && qs->held == NULL;
+	if (look_ahead)
+		exhausted = !tee.stopped && qs->held == NULL;
+	else
+		exhausted = !tee.stopped && (count == 0 || tee.forwarded < count);
 	estate->es_processed = tee.forwarded;
 	if (exhausted && !qs->capture_failed)
 		store_capture(qs);
@@ -1076,6 +1119,16 @@ cachealot_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 
 	if (!IsParallelWorker() && !dlist_is_empty(&active_queries))
 		qs = query_state_find(queryDesc);
+
+	/*
+	 * A hit whose rows read settings, fetched in several runs: the rows of
+	 * later runs would be computed under the settings of those runs, which
+	 * the stored ones were not.  Its plan was started: it runs instead.
+	 */
+	if (qs != NULL && qs->mode == MODE_HIT && qs->plan_started &&
+		qs->next_tuple == 0 && count > 0 && ScanDirectionIsForward(direction) &&
+		count < cache_entry_ntuples(qs->entry))
+		query_state_drop(qs);
 
 	if (qs != NULL && qs->mode == MODE_HIT)
 		replay_hit(qs, direction, count, execute_once);

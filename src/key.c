@@ -8,16 +8,26 @@
  *
  *	- the database and the current user (SET ROLE, SECURITY DEFINER and
  *	  role-targeted row security policies all follow GetUserId());
- *	- the effective search path as namespace OIDs.  The session's temporary
- *	  namespace is not among them (fetch_search_path_array leaves it out):
- *	  a plan that reads a temporary table is never cached, and stand_in.c
- *	  serves before planning only in a session that has no temporary
- *	  namespace;
  *	- every setting that changes how literals are read or how immutable
  *	  functions format values;
+ *	- the effective search path as namespace OIDs, and, in a session with a
+ *	  temporary namespace, that namespace and the search_path setting that
+ *	  says where it is searched (fetch_search_path_array leaves it out);
  *	- the statement's own source text;
+ *	- what the text resolved to: the query id, core's summary of the
+ *	  analysed statement's relations, functions, operators, types and
+ *	  collations, and the values of its constants that name catalog objects
+ *	  ('t'::regclass), which the query id leaves out.  The same text can
+ *	  mean other objects (two SQL functions whose bodies share their text
+ *	  but not their parameter order, a plan analysed before a new overload
+ *	  appeared, a SQL function's statement analysed before an earlier one
+ *	  changed search_path); together with the text, these tell them apart;
  *	- the bound parameters, by type and binary value;
  *	- the result row type (type, typmod, collation of each column).
+ *
+ * The settings come first, so that a result fetched in several runs can
+ * check before it is stored that they did not change meanwhile
+ * (key_settings_unchanged).
  *
  * The 64-bit hash of the key only picks a bucket; it is never trusted alone.
  *
@@ -45,6 +55,7 @@
 #include "utils/expandeddatum.h"
 #include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/lsyscache.h"
 #include "utils/rls.h"
 #include "utils/xml.h"
@@ -201,6 +212,8 @@ append_search_path(StringInfo buf)
 	Oid			local[32];
 	Oid		   *oids = local;
 	int			n;
+	Oid			temp_namespace;
+	Oid			temp_toast_namespace;
 
 	n = fetch_search_path_array(oids, lengthof(local));
 	if (n > lengthof(local))
@@ -211,6 +224,16 @@ append_search_path(StringInfo buf)
 	append_bytes(buf, (const char *) oids, sizeof(Oid) * n);
 	if (oids != local)
 		pfree(oids);
+
+	/*
+	 * Names may resolve to the session's temporary objects (types and
+	 * relations, first unless search_path puts pg_temp elsewhere): which
+	 * namespace, and the setting that says where it is searched.
+	 */
+	GetTempNamespaceState(&temp_namespace, &temp_toast_namespace);
+	append_int(buf, temp_namespace);
+	if (OidIsValid(temp_namespace))
+		append_string(buf, namespace_search_path);
 }
 
 /*
@@ -236,6 +259,32 @@ typedef struct KeySettings
 	bool		row_security;
 } KeySettings;
 
+/*
+ * The timezone_abbreviations setting.  PostgreSQL exports no variable for
+ * it, and looking it up by name costs a search of every setting; the
+ * setting's own variable is found once (built-in settings never move).
+ */
+static const char *
+timezone_abbreviations(void)
+{
+	static char **variable = NULL;
+
+	if (variable == NULL)
+	{
+		struct config_generic **settings = get_guc_variables();
+		int			n = GetNumConfigOptions();
+		int			i;
+
+		for (i = 0; i < n; i++)
+			if (settings[i]->vartype == PGC_STRING &&
+				strcmp(settings[i]->name, "timezone_abbreviations") == 0)
+				variable = ((struct config_string *) settings[i])->variable;
+		if (variable == NULL)
+			return GetConfigOption("timezone_abbreviations", true, false);
+	}
+	return *variable;
+}
+
 static void
 append_settings(StringInfo buf)
 {
@@ -259,7 +308,7 @@ append_settings(StringInfo buf)
 	appendBinaryStringInfo(buf, (const char *) &ks, sizeof(ks));
 
 	append_string(buf, pg_get_timezone_name(session_timezone));
-	append_string(buf, GetConfigOption("timezone_abbreviations", true, false));
+	append_string(buf, timezone_abbreviations());
 }
 
 static void
@@ -352,14 +401,39 @@ key_statement_text(const char *src, int location, int stmt_len,
  * 'tlist' (the plan's, or a stand-in plan's copy of the Query's).
  */
 void
-key_build(StringInfo buf, const char *text, int len, ParamListInfo params,
-		  List *tlist)
+key_build(StringInfo buf, const char *text, int len, uint64 queryId,
+		  List *resolved_oids, ParamListInfo params, List *tlist)
 {
+	ListCell   *lc;
+
 	append_settings(buf);
 	append_search_path(buf);
 	append_bytes(buf, text, len);
+	append_int(buf, (int64) queryId);
+	append_int(buf, list_length(resolved_oids));
+	foreach(lc, resolved_oids)
+		append_int(buf, lfirst_oid(lc));
 	append_params(buf, params);
 	append_result_type(buf, tlist);
+}
+
+/*
+ * Are the settings the key was built under still the session's?  A result
+ * fetched in several runs (a cursor, SPI fetches) is computed partly after
+ * whatever ran between them, SET included.  (The search path is not among
+ * them: names were resolved when the statement was analysed.)
+ */
+bool
+key_settings_unchanged(const char *key, uint32 key_len)
+{
+	StringInfoData now;
+	bool		unchanged;
+
+	initStringInfo(&now);
+	append_settings(&now);
+	unchanged = now.len <= key_len && memcmp(now.data, key, now.len) == 0;
+	pfree(now.data);
+	return unchanged;
 }
 
 uint64

@@ -282,7 +282,8 @@ build_stand_in(Query *parse, Plan *result, RelationsContext *rels,
  */
 PlannedStmt *
 stand_in_before_planning(Query *parse, const char *query_string,
-						 int cursorOptions, ParamListInfo boundParams)
+						 int cursorOptions, ParamListInfo boundParams,
+						 List *resolved_oids)
 {
 	const char *text;
 	int			len;
@@ -331,7 +332,8 @@ stand_in_before_planning(Query *parse, const char *query_string,
 
 	result = stand_in_result(parse->targetList, 0);
 	initStringInfo(&key);
-	key_build(&key, text, len, NULL, result->targetlist);
+	key_build(&key, text, len, parse->queryId, resolved_oids, NULL,
+			  result->targetlist);
 	found = cache_probe(key_hash(key.data, key.len), key.data, key.len,
 						&deps, &ndeps, &cost);
 	pfree(key.data);
@@ -355,6 +357,8 @@ stand_in_before_planning(Query *parse, const char *query_string,
 		return NULL;
 	}
 	stand_in = build_stand_in(parse, result, &rels, deps, ndeps);
+	stand_in->invalItems = list_concat(stand_in->invalItems,
+									   plan_resolved_items(resolved_oids));
 	pfree(deps);
 	return stand_in;
 }
@@ -409,5 +413,7 @@ stand_in_plan_for_real(PlannedStmt *stand_in, const char *source_text,
 		planning_for_real = was_planning_for_real;
 	}
 	PG_END_TRY();
+	/* its Query was analysed when the stand-in was made */
+	plan_set_catalog_stamp(result, plan_catalog_stamp(stand_in));
 	return result;
 }

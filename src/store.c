@@ -147,6 +147,7 @@ store_request_hook(void)
 	RequestAddinShmemSpace(MAXALIGN(sizeof(StoreShared)));
 	RequestAddinShmemSpace(MAXALIGN(store_total_bytes()));
 	RequestAddinShmemSpace(MAXALIGN(stats_shmem_size()));
+	RequestAddinShmemSpace(catalog_view_shmem_size());
 	RequestNamedLWLockTranche(STORE_LOCK_TRANCHE, STORE_PARTITIONS);
 }
 
@@ -156,11 +157,13 @@ store_startup_hook(void)
 	bool		found;
 	bool		found_index;
 	bool		found_stats;
+	bool		found_epochs;
 	Size		total = store_total_bytes();
 	uint32		nbuckets = store_bucket_count();
 	Size		index_bytes = MAXALIGN(sizeof(dsa_pointer) * nbuckets);
 	void	   *index_and_area;
 	void	   *stats_place;
+	void	   *epochs_place;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
@@ -171,6 +174,8 @@ store_startup_hook(void)
 	index_and_area = ShmemInitStruct("cachealot cache", total, &found_index);
 	stats_place = ShmemInitStruct("cachealot stats", stats_shmem_size(),
 								  &found_stats);
+	epochs_place = ShmemInitStruct("cachealot catalog epochs",
+								   catalog_view_shmem_size(), &found_epochs);
 	store_locks = GetNamedLWLockTranche(STORE_LOCK_TRANCHE);
 	store_buckets = (dsa_pointer *) index_and_area;
 	store_area_place = (char *) index_and_area + index_bytes;
@@ -208,6 +213,7 @@ store_startup_hook(void)
 		dsa_pin(area);
 	}
 	stats_shmem_init(stats_place, found_stats);
+	catalog_view_shmem_init(epochs_place, found_epochs);
 
 	LWLockRelease(AddinShmemInitLock);
 

@@ -8,10 +8,11 @@
  *	- known not to change what any cached query returns (transaction
  *	  control, SET, EXPLAIN, cursors, plain VACUUM, COPY TO ...);
  *	- a data write to the tables it names (COPY FROM, TRUNCATE, REFRESH
- *	  MATERIALIZED VIEW): those tables, with their descendants and, for
- *	  TRUNCATE CASCADE, the tables referencing them, are recorded like
- *	  executor writes once the statement holds their locks; until the
- *	  transaction ends it stays away from the cache;
+ *	  MATERIALIZED VIEW): what it wrote (those tables, the partitions rows
+ *	  were routed to, descendants and, for TRUNCATE CASCADE, the tables
+ *	  referencing them) is recorded like executor writes once it ran, from
+ *	  the locks it holds; until the transaction ends it stays away from the
+ *	  cache;
  *	- anything else, treated as a catalog change: the whole database's
  *	  entries become unreachable when it commits (every database's, for
  *	  statements on shared catalogs such as roles), and the transaction
@@ -33,14 +34,13 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
-#include "catalog/heap.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_inherits.h"
 #include "commands/defrem.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/lock.h"
 #include "tcop/utility.h"
-#include "utils/lsyscache.h"
 
 #include "cachealot.h"
 
@@ -166,68 +166,60 @@ classify_utility(Node *parsetree)
 }
 
 /*
- * The tables a data-writing utility statement wrote, resolved after it ran:
- * it holds their locks until the transaction ends, so the names still mean
- * what they meant to it.  (Resolving them before would take those locks
- * before the statement's own permission checks.)  A name that no longer
- * resolves gives NIL; record_tables() then falls back to the whole
- * database, as it does for rows routed through a partitioned table.
+ * The tables a data-writing utility statement wrote: every relation of this
+ * database that the backend holds a lock of RowExclusiveLock or stronger on
+ * once it ran.  Whatever the statement opened to write, it locked, and the
+ * lock lasts until the transaction ends: the named table, the partitions
+ * its rows were routed to, descendants, and what TRUNCATE ... CASCADE
+ * reached.  Reading the lock table records what the statement actually
+ * wrote, where resolving its names again could find other tables (a
+ * trigger may change search_path, a table may appear earlier in it).
+ * Relations locked so for other reasons earlier in the transaction are
+ * recorded too, which only over-invalidates.
+ *
+ * System catalogs are left out: the statement updates pg_class for its
+ * own bookkeeping, which changes no query's meaning.  A catalog named as
+ * the target is recorded as a catalog change (record_named_catalogs).
  */
-static List *
-resolve_named_tables(RangeVar *rv, bool with_descendants)
+static void
+record_locked_relations(void)
 {
-	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	LockData   *locks = GetLockStatusData();
+	LOCKMASK	write_modes = 0;
+	LOCKMODE	mode;
+	int			i;
 
-	if (!OidIsValid(relid))
-		return NIL;
-	return with_descendants ? find_all_inheritors(relid, NoLock, NULL) :
-		list_make1_oid(relid);
+	for (mode = RowExclusiveLock; mode <= MaxLockMode; mode++)
+		write_modes |= LOCKBIT_ON(mode);
+
+	for (i = 0; i < locks->nelements; i++)
+	{
+		LockInstanceData *lock = &locks->locks[i];
+
+		if (lock->pid != MyProcPid ||
+			lock->locktag.locktag_type != LOCKTAG_RELATION ||
+			lock->locktag.locktag_field1 != MyDatabaseId ||
+			(lock->holdMask & write_modes) == 0 ||
+			lock->locktag.locktag_field2 < FirstNormalObjectId)
+			continue;
+		record_written_relation((Oid) lock->locktag.locktag_field2);
+	}
 }
 
+/* A system catalog named as a statement's target changes the catalog */
 static void
-record_tables(List *relids)
+record_named_catalogs(List *rangevars)
 {
 	ListCell   *lc;
 
-	if (relids == NIL)
-		record_written_database();
-	foreach(lc, relids)
-		record_written_relation(lfirst_oid(lc));
-}
-
-/* TRUNCATE: the named tables, their descendants, and with CASCADE every
- * table referencing them by foreign key, transitively */
-static void
-record_truncate_targets(TruncateStmt *stmt)
-{
-	List	   *relids = NIL;
-	ListCell   *lc;
-
-	foreach(lc, stmt->relations)
+	foreach(lc, rangevars)
 	{
-		RangeVar   *rv = lfirst_node(RangeVar, lc);
-		List	   *named = resolve_named_tables(rv, rv->inh);
+		Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc),
+											 NoLock, true);
 
-		if (named == NIL)
-			record_written_database();
-		relids = list_concat_unique_oid(relids, named);
+		if (OidIsValid(relid) && relid < FirstNormalObjectId)
+			record_written_relation(relid);
 	}
-	if (stmt->behavior == DROP_CASCADE)
-	{
-		for (;;)
-		{
-			List	   *added = list_difference_oid(heap_truncate_find_FKs(relids),
-													relids);
-
-			if (added == NIL)
-				break;
-			foreach(lc, added)
-				relids = list_concat_unique_oid(relids,
-												find_all_inheritors(lfirst_oid(lc),
-																	NoLock, NULL));
-		}
-	}
-	record_tables(relids);
 }
 
 static void
@@ -236,29 +228,18 @@ record_utility_targets(Node *parsetree)
 	switch (nodeTag(parsetree))
 	{
 		case T_CopyStmt:
-			{
-				List	   *relids = resolve_named_tables(((CopyStmt *) parsetree)->relation,
-														  false);
-
-				/* partitions receive rows as they are routed: unknown here */
-				if (relids != NIL &&
-					get_rel_relkind(linitial_oid(relids)) == RELKIND_PARTITIONED_TABLE)
-					record_written_database();
-				else
-					record_tables(relids);
-			}
+			record_named_catalogs(list_make1(((CopyStmt *) parsetree)->relation));
 			break;
 		case T_TruncateStmt:
-			record_truncate_targets((TruncateStmt *) parsetree);
+			record_named_catalogs(((TruncateStmt *) parsetree)->relations);
 			break;
 		case T_RefreshMatViewStmt:
-			record_tables(resolve_named_tables(((RefreshMatViewStmt *) parsetree)->relation,
-											   false));
 			break;
 		default:
 			elog(ERROR, "unexpected utility statement type: %d",
 				 (int) nodeTag(parsetree));
 	}
+	record_locked_relations();
 }
 
 static void

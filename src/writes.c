@@ -48,7 +48,9 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
 #include "storage/ipc.h"
@@ -65,6 +67,7 @@ static int	n_written = 0;
 static int	max_written = 0;
 
 static bool xact_changed_catalog = false;
+static bool xact_changed_shared_catalog = false;
 static bool xact_unlisted_writes = false;
 static bool pending_raised = false;
 static bool release_deferred = false;
@@ -142,6 +145,14 @@ record_written_relation(Oid relid)
 {
 	if (IsParallelWorker() || !store_is_ready())
 		return;
+
+	/*
+	 * A system catalog written as a table (a superuser's UPDATE of pg_proc,
+	 * COPY into a catalog) changes what queries mean: no cached result
+	 * depends on the catalog itself, only on what it defines.
+	 */
+	if (relid < FirstNormalObjectId)
+		record_catalog_change(IsSharedRelation(relid));
 	record_written_slot(slot_for_relation(MyDatabaseId, relid));
 }
 
@@ -172,6 +183,7 @@ record_catalog_change(bool shared_catalog)
 	if (IsParallelWorker() || !store_is_ready())
 		return;
 	xact_changed_catalog = true;
+	xact_changed_shared_catalog |= shared_catalog;
 	record_written_database();
 	if (shared_catalog)
 		record_written_global();
@@ -263,6 +275,8 @@ void
 global_pending_release(void)
 {
 	Assert(global_holds > 0);
+	/* what became visible may have changed the catalog: its messages are out */
+	catalog_view_advance(true);
 	slot_release(CACHEALOT_GLOBAL_SLOT);
 	stats_add(STAT_INVALIDATIONS, 1);
 	global_holds--;
@@ -345,6 +359,7 @@ forget_writes(void)
 		written_bitmap[written_slots[i] / 8] = 0;
 	n_written = 0;
 	xact_changed_catalog = false;
+	xact_changed_shared_catalog = false;
 	xact_unlisted_writes = false;
 	release_deferred = false;
 }
@@ -420,16 +435,27 @@ writes_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * After the locks of a top-level transaction are released: its catalog
+ * invalidation messages are out, so a deferred release may proceed, the
+ * catalog epochs first (catalog_view.c).  Then, whatever the transaction
+ * did, the backend looks whether the catalog changed.
+ */
 static void
 writes_resource_callback(ResourceReleasePhase phase, bool isCommit,
 						 bool isTopLevel, void *arg)
 {
 	if (phase != RESOURCE_RELEASE_AFTER_LOCKS || !isTopLevel ||
-		!release_deferred)
+		IsParallelWorker() || !store_is_ready())
 		return;
-	if (pending_raised)
-		release_pending(true);
-	forget_writes();
+	if (release_deferred)
+	{
+		catalog_view_advance(xact_changed_shared_catalog);
+		if (pending_raised)
+			release_pending(true);
+		forget_writes();
+	}
+	catalog_view_transaction_end();
 }
 
 static void

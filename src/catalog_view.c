@@ -1,0 +1,328 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog_view.c
+ *		Whether the catalog a plan was built from is still the catalog its
+ *		result would be stored under.
+ *
+ * A plan is built from the catalog as this backend saw it during parse
+ * analysis, rewriting and planning: the children of an inherited table,
+ * the partitions of a partitioned one, the bodies of inlined functions,
+ * what every name resolved to.  A catalog change that commits while the
+ * plan is being built (a lock wait during analysis or planning absorbs its
+ * invalidation messages after part of the plan was already made), or that
+ * commits after a cached plan was built, leaves the plan older than the
+ * catalog.  PostgreSQL runs such a plan with the old meaning; its result
+ * must not be stored under the new catalog's versions, or every later
+ * execution would be served the old meaning.
+ *
+ * The mechanism:
+ *
+ *	1. Catalog epochs (shared).  Every catalog change (writes.c: any
+ *	   transaction that records one, and COMMIT PREPARED) advances the
+ *	   epoch of its database, and the shared epoch for shared catalogs,
+ *	   after its invalidation messages are sent and before its slots are
+ *	   released.  Epochs are atomics, advanced by fetch-add only; databases
+ *	   share an epoch only by hash, which over-counts, never under-counts.
+ *
+ *	2. The backend's generation: catalog epochs it has absorbed.  At the
+ *	   end of every top-level transaction (after its own release) the
+ *	   backend reads the two epochs; the next transaction's start accepts
+ *	   every invalidation message sent before that read.  So everything
+ *	   analysed and planned in the transactions that follow sees every
+ *	   catalog change those epochs count.  When the epochs moved, a new
+ *	   generation starts there, and every saved plan is marked invalid
+ *	   (ResetPlanCache) so that it is analysed and planned again on its
+ *	   next use.
+ *
+ *	3. The plan's stamp.  The planner hook stamps each cacheable plan with
+ *	   the number of the transaction it was made in (eligibility.c, in the
+ *	   plan marker).  A miss may store when its plan was made during the
+ *	   current generation and the epochs, read after the dependency slots
+ *	   were found not pending, are still the generation's: no catalog
+ *	   change committed since the plan's catalog view was fixed.  One that
+ *	   commits later is caught by the store's own check of the database
+ *	   and global slots.
+ *
+ *	4. Plans made in the current transaction.  A catalog change that
+ *	   commits after the last transaction ended moves the epochs, yet its
+ *	   messages are mostly absorbed as the next transaction starts, before
+ *	   anything of it is analysed; so a plan made in this transaction is
+ *	   older than a change only if the change's messages were absorbed
+ *	   while the transaction ran (a lock wait during analysis or planning)
+ *	   and concern what the plan depends on.  Invalidation callbacks record
+ *	   what a running transaction absorbs, by the rule the plan cache
+ *	   itself uses to find stale plans: relation messages for the plan's
+ *	   relationOids, function and type messages for its PlanInvalItems,
+ *	   and namespace, operator, access method, foreign server and role
+ *	   messages for every plan.  A plan of this transaction that none of
+ *	   them concerns may store; and if the transaction absorbed nothing of
+ *	   the kind at all, the backend starts its new generation right there.
+ *
+ * Hits do not need this: the entry they serve was stored by a plan that
+ * passed it, under versions the hit checks as always.
+ *
+ * Plan stamps keep the low 32 bits of the transaction number; a plan is
+ * taken to be younger than 2^32 transactions of its backend (saved plans
+ * are made again at every generation, others do not outlive a statement).
+ *
+ * Cost: two atomic reads per transaction and per miss.  After a catalog
+ * change in a database, each of its backends plans its saved plans again
+ * once; its transactions open while the change committed do not store.
+ *
+ * Copyright (c) 2026, cachealot developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "port/atomics.h"
+#include "utils/inval.h"
+#include "utils/plancache.h"
+#include "utils/syscache.h"
+
+#include "cachealot.h"
+
+/* per-database epochs, by hash of the database OID */
+#define CATALOG_EPOCHS			256
+
+typedef struct CatalogEpochs
+{
+	pg_atomic_uint64 shared;	/* shared catalogs: roles, databases ... */
+	pg_atomic_uint64 database[CATALOG_EPOCHS];
+} CatalogEpochs;
+
+static CatalogEpochs *epochs = NULL;
+
+/* this backend's transactions: top-level transaction ends seen */
+static uint64 transactions = 0;
+
+/* its generation: the epochs absorbed, and since which transaction */
+static bool have_generation = false;
+static uint64 generation_start = 0;
+static uint64 generation_database_epoch = 0;
+static uint64 generation_shared_epoch = 0;
+
+/*
+ * What the current transaction absorbed while it ran (see 4. above):
+ * relations, and function and type cache entries by hash value; 'all' when
+ * a message concerns every plan or more were absorbed than are kept.
+ */
+#define ABSORBED_MAX			32
+
+typedef struct Absorbed
+{
+	bool		any;
+	bool		all;
+	int			nrelids;
+	Oid			relids[ABSORBED_MAX];
+	int			nobjects;
+	int			object_caches[ABSORBED_MAX];
+	uint32		object_hashes[ABSORBED_MAX];
+} Absorbed;
+
+static Absorbed absorbed;
+
+Size
+catalog_view_shmem_size(void)
+{
+	return MAXALIGN(sizeof(CatalogEpochs));
+}
+
+void
+catalog_view_shmem_init(void *place, bool found)
+{
+	int			i;
+
+	epochs = (CatalogEpochs *) place;
+	if (found)
+		return;
+	pg_atomic_init_u64(&epochs->shared, 1);
+	for (i = 0; i < CATALOG_EPOCHS; i++)
+		pg_atomic_init_u64(&epochs->database[i], 1);
+}
+
+static pg_atomic_uint64 *
+database_epoch(void)
+{
+	return &epochs->database[murmurhash32(MyDatabaseId) % CATALOG_EPOCHS];
+}
+
+/*
+ * A catalog change of this database (and of the shared catalogs) is
+ * committed and its invalidation messages are out.  Atomics only: this
+ * runs where errors are PANICs.
+ */
+void
+catalog_view_advance(bool shared_catalog)
+{
+	pg_atomic_fetch_add_u64(database_epoch(), 1);
+	if (shared_catalog)
+		pg_atomic_fetch_add_u64(&epochs->shared, 1);
+}
+
+static void
+start_generation(uint64 database, uint64 shared)
+{
+	/* plans made before may predate the change: analyse them again */
+	if (have_generation)
+		ResetPlanCache();
+	have_generation = true;
+	generation_start = transactions;
+	generation_database_epoch = database;
+	generation_shared_epoch = shared;
+}
+
+/*
+ * The end of a top-level transaction: the next one starts by accepting
+ * every invalidation message sent so far.  No allocation and no catalog
+ * access: ResetPlanCache() only marks plans invalid.
+ */
+void
+catalog_view_transaction_end(void)
+{
+	uint64		database = pg_atomic_read_u64(database_epoch());
+	uint64		shared = pg_atomic_read_u64(&epochs->shared);
+
+	transactions++;
+	absorbed.any = absorbed.all = false;
+	absorbed.nrelids = absorbed.nobjects = 0;
+	if (!have_generation || database != generation_database_epoch ||
+		shared != generation_shared_epoch)
+		start_generation(database, shared);
+}
+
+/*
+ * Invalidation callbacks.  Messages absorbed outside a running transaction
+ * (as one starts: StartTransaction accepts them in TRANS_START, or while
+ * idle) precede everything the transaction will analyse; they need no
+ * note.  Local messages of the transaction's own catalog changes are
+ * processed while it runs too; it bypasses the cache until it ends anyway.
+ */
+static void
+absorbed_relation(Datum arg, Oid relid)
+{
+	if (!IsTransactionState())
+		return;
+	absorbed.any = true;
+	if (!OidIsValid(relid) || absorbed.nrelids == ABSORBED_MAX)
+		absorbed.all = true;
+	else
+		absorbed.relids[absorbed.nrelids++] = relid;
+}
+
+static void
+absorbed_object(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (!IsTransactionState())
+		return;
+	absorbed.any = true;
+	if (hashvalue == 0 || absorbed.nobjects == ABSORBED_MAX)
+		absorbed.all = true;
+	else
+	{
+		absorbed.object_caches[absorbed.nobjects] = cacheid;
+		absorbed.object_hashes[absorbed.nobjects++] = hashvalue;
+	}
+}
+
+static void
+absorbed_for_every_plan(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (!IsTransactionState())
+		return;
+	absorbed.any = true;
+	absorbed.all = true;
+}
+
+/*
+ * Called from _PG_init.  The caches are the plan cache's own (plancache.c:
+ * relations, PROCOID and TYPEOID by entry, the others for every plan),
+ * and the roles, on which row security policies depend.
+ */
+void
+catalog_view_init(void)
+{
+	static const int for_every_plan[] = {
+		NAMESPACEOID, OPEROID, AMOPOPID, FOREIGNSERVEROID,
+		FOREIGNDATAWRAPPEROID, AUTHOID, AUTHMEMMEMROLE
+	};
+	int			i;
+
+	CacheRegisterRelcacheCallback(absorbed_relation, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, absorbed_object, (Datum) 0);
+	CacheRegisterSyscacheCallback(TYPEOID, absorbed_object, (Datum) 0);
+	for (i = 0; i < lengthof(for_every_plan); i++)
+		CacheRegisterSyscacheCallback(for_every_plan[i],
+									  absorbed_for_every_plan, (Datum) 0);
+}
+
+/* Did the current transaction absorb anything 'pstmt' depends on? */
+static bool
+absorbed_concerns(PlannedStmt *pstmt)
+{
+	ListCell   *lc;
+	int			i;
+
+	if (absorbed.all)
+		return true;
+	foreach(lc, pstmt->relationOids)
+		for (i = 0; i < absorbed.nrelids; i++)
+			if (absorbed.relids[i] == lfirst_oid(lc))
+				return true;
+	foreach(lc, pstmt->invalItems)
+	{
+		PlanInvalItem *item = (PlanInvalItem *) lfirst(lc);
+
+		for (i = 0; i < absorbed.nobjects; i++)
+			if (absorbed.object_caches[i] == item->cacheId &&
+				absorbed.object_hashes[i] == item->hashValue)
+				return true;
+	}
+	return false;
+}
+
+/* The stamp of a plan made now: this transaction's number */
+uint32
+catalog_view_stamp(void)
+{
+	return (uint32) transactions;
+}
+
+/* Read the epochs, after the result's dependency slots were found not
+ * pending (and the barrier that follows that check) */
+void
+catalog_view_read(CatalogEpochsSeen *seen)
+{
+	seen->database = pg_atomic_read_u64(database_epoch());
+	seen->shared = pg_atomic_read_u64(&epochs->shared);
+}
+
+/*
+ * May a result of 'pstmt', a cacheable plan, be stored, given the epochs
+ * 'seen' read before this backend last accepted invalidation messages
+ * (with none arriving then)?
+ */
+bool
+catalog_view_allows_store(PlannedStmt *pstmt, const CatalogEpochsSeen *seen)
+{
+	/* transactions since the plan was made */
+	uint64		age = (uint32) ((uint32) transactions - plan_catalog_stamp(pstmt));
+
+	if (!have_generation)
+		return false;
+	if (age <= transactions - generation_start &&
+		seen->database == generation_database_epoch &&
+		seen->shared == generation_shared_epoch)
+		return true;
+
+	/* the catalog changed since: made in this transaction, after it? */
+	if (age != 0 || absorbed_concerns(pstmt))
+		return false;
+	/* every plan of this transaction is: start the generation now */
+	if (!absorbed.any)
+		start_generation(seen->database, seen->shared);
+	return true;
+}
