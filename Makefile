@@ -61,3 +61,9 @@ sqlsmith:
 
 bench:
 	bash test/bench/run.sh
+
+# PostgreSQL's own regression and isolation suites, plain vs cachealot
+# preloaded (not part of `make test`; see test/pg-suites/run.sh)
+.PHONY: check-pg-suites
+check-pg-suites:
+	bash test/pg-suites/run.sh
