@@ -145,6 +145,7 @@ extern uint64 key_hash(const char *key, uint32 len);
 /* eligibility.c */
 extern void eligibility_install_planner_hook(void);
 extern bool plan_is_cacheable(PlannedStmt *pstmt);
+extern PlanInvalItem *plan_item(int cacheId, uint32 value);
 extern PlanInvalItem *plan_cacheable_marker(void);
 extern uint32 plan_catalog_stamp(PlannedStmt *pstmt);
 extern List *plan_resolved_items(List *resolved_oids);

@@ -68,7 +68,6 @@ static PlannedStmt *cachealot_planner(Query *parse, const char *query_string,
 									  int cursorOptions,
 									  ParamListInfo boundParams);
 static bool uncacheable_walker(Node *node, void *context);
-static PlanInvalItem *plan_item(int cacheId, uint32 value);
 
 void
 eligibility_install_planner_hook(void)
@@ -394,11 +393,7 @@ cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
 PlanInvalItem *
 plan_cacheable_marker(void)
 {
-	PlanInvalItem *marker = makeNode(PlanInvalItem);
-
-	marker->cacheId = CACHEALOT_PLAN_MARKER;
-	marker->hashValue = catalog_view_stamp();
-	return marker;
+	return plan_item(CACHEALOT_PLAN_MARKER, catalog_view_stamp());
 }
 
 static PlanInvalItem *
@@ -412,7 +407,8 @@ plan_marker(PlannedStmt *pstmt)
 	return first->cacheId == CACHEALOT_PLAN_MARKER ? first : NULL;
 }
 
-static PlanInvalItem *
+/* A PlanInvalItem of cachealot's: a cacheId no syscache has, and a value */
+PlanInvalItem *
 plan_item(int cacheId, uint32 value)
 {
 	PlanInvalItem *item = makeNode(PlanInvalItem);

@@ -142,16 +142,6 @@ stand_in_result(List *tlist, Cost cost)
 	return (Plan *) result;
 }
 
-static PlanInvalItem *
-stand_in_item(int cacheId, uint32 value)
-{
-	PlanInvalItem *item = makeNode(PlanInvalItem);
-
-	item->cacheId = cacheId;
-	item->hashValue = value;
-	return item;
-}
-
 /* Was this plan made by stand_in_before_planning()? */
 bool
 plan_is_stand_in(PlannedStmt *pstmt)
@@ -264,10 +254,10 @@ build_stand_in(Query *parse, Plan *result, RelationsContext *rels,
 	stand_in->rtable = lappend(rels->rtable, carrier);
 	stand_in->relationOids = rels->relids;
 	stand_in->invalItems = list_make2(plan_cacheable_marker(),
-									  stand_in_item(STAND_IN_MARKER, 0));
+									  plan_item(STAND_IN_MARKER, 0));
 	for (i = 0; i < ndeps; i++)
 		stand_in->invalItems = lappend(stand_in->invalItems,
-									   stand_in_item(STAND_IN_DEPENDENCY,
+									   plan_item(STAND_IN_DEPENDENCY,
 													 deps[i].slot));
 	stand_in->utilityStmt = NULL;
 	stand_in->stmt_location = parse->stmt_location;
