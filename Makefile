@@ -4,11 +4,15 @@ MODULE_big = cachealot
 OBJS = \
 	$(WIN32RES) \
 	src/cachealot.o \
+	src/capture.o \
 	src/catalog_view.o \
 	src/eligibility.o \
 	src/executor.o \
+	src/freshness.o \
 	src/functions.o \
 	src/key.o \
+	src/planner.o \
+	src/slots.o \
 	src/stand_in.o \
 	src/stats.o \
 	src/store.o \

@@ -1,10 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * cachealot.c
- *		Module entry point: GUC definitions and hook installation.
+ *		Module entry point: settings, shared memory, and the installation
+ *		of every subsystem's hooks and callbacks.
  *
- * Everything else lives in the files named in cachealot.h.  The cache needs
- * shared memory, so it only activates when loaded through
+ * The cache needs shared memory, so it only activates when loaded through
  * shared_preload_libraries; loaded any other way (for instance by calling
  * one of its SQL functions), the module defines nothing and its functions
  * report how to preload it.
@@ -17,10 +17,20 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
 #include "utils/guc.h"
 #include "utils/queryjumble.h"
 
 #include "cachealot.h"
+#include "catalog_view.h"
+#include "executor.h"
+#include "planner.h"
+#include "slots.h"
+#include "stats.h"
+#include "store.h"
+#include "utility.h"
+#include "writes.h"
 
 PG_MODULE_MAGIC;
 
@@ -30,14 +40,44 @@ int			cachealot_max_entry_size_kb = 1024;
 int			cachealot_test_commit_delay_ms = 0;
 double		cachealot_min_cost = 0.0;
 
+bool		cachealot_shmem_ready = false;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
 void		_PG_init(void);
 
-void
-_PG_init(void)
+static void
+cachealot_shmem_request(void)
 {
-	if (!process_shared_preload_libraries_in_progress)
-		return;
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
 
+	slots_shmem_request();
+	store_shmem_request();
+	stats_shmem_request();
+	catalog_view_shmem_request();
+}
+
+static void
+cachealot_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	slots_shmem_init();
+	store_shmem_init();
+	stats_shmem_init();
+	catalog_view_shmem_init();
+	LWLockRelease(AddinShmemInitLock);
+
+	cachealot_shmem_ready = true;
+}
+
+static void
+define_settings(void)
+{
 	DefineCustomBoolVariable("cachealot.enabled",
 							 "Serve and fill the query result cache in this session.",
 							 "When off, queries neither read nor fill the cache; "
@@ -97,14 +137,28 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("cachealot");
+}
+
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	define_settings();
 
 	/* the key needs the statement's query id, so have core compute it */
 	EnableQueryId();
 
-	store_shmem_request();
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = cachealot_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = cachealot_shmem_startup;
+
+	/* each saves and installs only its own hooks and callbacks */
 	catalog_view_init();
-	writes_register_callbacks();
-	eligibility_install_planner_hook();
-	executor_install_hooks();
-	utility_install_hook();
+	writes_init();
+	planner_init();
+	executor_init();
+	utility_init();
 }

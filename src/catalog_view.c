@@ -79,11 +79,12 @@
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
+#include "storage/shmem.h"
 #include "utils/inval.h"
 #include "utils/plancache.h"
 #include "utils/syscache.h"
 
-#include "cachealot.h"
+#include "catalog_view.h"
 
 /* per-database epochs, by hash of the database OID */
 #define CATALOG_EPOCHS			256
@@ -125,18 +126,21 @@ typedef struct Absorbed
 
 static Absorbed absorbed;
 
-Size
-catalog_view_shmem_size(void)
+void
+catalog_view_shmem_request(void)
 {
-	return MAXALIGN(sizeof(CatalogEpochs));
+	RequestAddinShmemSpace(MAXALIGN(sizeof(CatalogEpochs)));
 }
 
+/* Called with AddinShmemInitLock held */
 void
-catalog_view_shmem_init(void *place, bool found)
+catalog_view_shmem_init(void)
 {
+	bool		found;
 	int			i;
 
-	epochs = (CatalogEpochs *) place;
+	epochs = ShmemInitStruct("cachealot catalog epochs",
+							 sizeof(CatalogEpochs), &found);
 	if (found)
 		return;
 	pg_atomic_init_u64(&epochs->shared, 1);
@@ -301,15 +305,16 @@ catalog_view_read(CatalogEpochsSeen *seen)
 }
 
 /*
- * May a result of 'pstmt', a cacheable plan, be stored, given the epochs
- * 'seen' read before this backend last accepted invalidation messages
- * (with none arriving then)?
+ * May a result of 'pstmt', a cacheable plan stamped 'plan_stamp', be
+ * stored, given the epochs 'seen' read before this backend last accepted
+ * invalidation messages (with none arriving then)?
  */
 bool
-catalog_view_allows_store(PlannedStmt *pstmt, const CatalogEpochsSeen *seen)
+catalog_view_allows_store(uint32 plan_stamp, PlannedStmt *pstmt,
+						  const CatalogEpochsSeen *seen)
 {
 	/* transactions since the plan was made */
-	uint64		age = (uint32) ((uint32) transactions - plan_catalog_stamp(pstmt));
+	uint64		age = (uint32) ((uint32) transactions - plan_stamp);
 
 	if (!have_generation)
 		return false;

@@ -1,13 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * eligibility.c
- *		Which plans may be cached at all: the planner hook's verdict.
+ *		Pure verdicts: may this query, relation, session or execution use
+ *		the cache?  And the marks that carry a plan's verdict.
  *
- * The verdict depends only on the query tree, so it is reached once, when
- * the plan is made, and travels with the PlannedStmt through plan caches:
- * cacheable plans carry a marker PlanInvalItem whose cacheId is no syscache
- * ID, so the plan cache never matches it against an invalidation.  A plan
- * without the marker is never cached.
+ * The query's verdict depends only on the query tree, so it is reached
+ * once, when the plan is made (planner.c), and travels with the
+ * PlannedStmt through plan caches as marks: PlanInvalItems whose cacheId
+ * is no syscache ID, so the plan cache never matches them against an
+ * invalidation (eligibility.h lists them; each is found by its value).
+ * A plan without the cacheable mark is never cached.
  *
  * A query is cacheable when it is a plain SELECT (no data-modifying WITH,
  * no FOR UPDATE/SHARE, no holdable or scrollable cursor) and, on the whole
@@ -19,6 +21,9 @@
  *	- every relation the final plan reads is an ordinary or partitioned
  *	  table, a view or a materialized view, user-defined and not temporary;
  *	- its result has no anonymous record type.
+ *
+ * A session or an execution may still bypass: see session_bypass_reason()
+ * and execution_bypass_reason().
  *
  * Copyright (c) 2026, cachealot developers
  *
@@ -33,48 +38,24 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
-#include "nodes/execnodes.h"
+#include "access/gin.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
-#include "optimizer/planner.h"
-#include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "cachealot.h"
+#include "eligibility.h"
+#include "writes.h"
 
-/* Not syscache IDs: the plan cache never matches them */
-#define CACHEALOT_PLAN_MARKER	(-0x43A7)
-#define CACHEALOT_RESOLVED_OID	(-0x43AA)
-#define CACHEALOT_SETTINGS_READ	(-0x43AB)
 
-/*
- * What the walk over a query collects besides its verdict: the values of
- * constants that name catalog objects ('t'::regclass, 'english'::regconfig
- * ...).  Parse analysis resolved them through the search path as it was
- * then, and core's query jumble leaves constants' values out, so they go
- * into the key (key.c).
- */
-typedef struct WalkContext
-{
-	List	   *resolved_oids;
-	bool		reads_settings; /* see plan_reads_settings() */
-} WalkContext;
-
-static planner_hook_type prev_planner_hook = NULL;
-
-static PlannedStmt *cachealot_planner(Query *parse, const char *query_string,
-									  int cursorOptions,
-									  ParamListInfo boundParams);
 static bool uncacheable_walker(Node *node, void *context);
-
-void
-eligibility_install_planner_hook(void)
-{
-	prev_planner_hook = planner_hook;
-	planner_hook = cachealot_planner;
-}
 
 static bool
 function_is_mutable(Oid funcid, void *context)
@@ -211,7 +192,7 @@ uncacheable_walker(Node *node, void *context)
 	if (IsA(node, Const) && context != NULL)
 	{
 		Const	   *c = (Const *) node;
-		WalkContext *walk = (WalkContext *) context;
+		QueryFindings *walk = (QueryFindings *) context;
 
 		if (!c->constisnull && type_names_catalog_object(c->consttype))
 			walk->resolved_oids = lappend_oid(walk->resolved_oids,
@@ -219,7 +200,7 @@ uncacheable_walker(Node *node, void *context)
 		return false;
 	}
 	if (IsA(node, CoerceViaIO) && context != NULL)
-		((WalkContext *) context)->reads_settings = true;
+		((QueryFindings *) context)->reads_settings = true;
 
 	if (check_functions_in_node(node, function_is_mutable, context))
 		return true;
@@ -277,6 +258,16 @@ uncacheable_walker(Node *node, void *context)
 	return expression_tree_walker(node, uncacheable_walker, context);
 }
 
+/* The kinds of relation whose writes cachealot tracks */
+bool
+relkind_is_tracked(char relkind)
+{
+	return relkind == RELKIND_RELATION ||
+		relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_VIEW ||
+		relkind == RELKIND_MATVIEW;
+}
+
 /* Every relation the final plan reads must be one cachealot can track */
 bool
 relations_are_cacheable(List *relationOids)
@@ -295,10 +286,7 @@ relations_are_cacheable(List *relationOids)
 		if (relid < FirstNormalObjectId)
 			return false;
 		relkind = get_rel_relkind(relid);
-		if (relkind != RELKIND_RELATION &&
-			relkind != RELKIND_PARTITIONED_TABLE &&
-			relkind != RELKIND_VIEW &&
-			relkind != RELKIND_MATVIEW)
+		if (!relkind_is_tracked(relkind))
 			return false;
 		if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 			return false;
@@ -322,8 +310,12 @@ result_is_cacheable(Query *parse)
 	return true;
 }
 
-static bool
-query_is_cacheable(Query *parse, int cursorOptions, WalkContext *walk)
+/*
+ * Is this Query, about to be planned, cacheable at all?  What the walk
+ * finds besides its verdict goes into 'findings' (see eligibility.h).
+ */
+bool
+query_is_cacheable(Query *parse, int cursorOptions, QueryFindings *findings)
 {
 	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)
 		return false;
@@ -334,101 +326,198 @@ query_is_cacheable(Query *parse, int cursorOptions, WalkContext *walk)
 		return false;
 	if (!result_is_cacheable(parse))
 		return false;
-	return !uncacheable_walker((Node *) parse, walk);
+	return !uncacheable_walker((Node *) parse, findings);
 }
 
-static PlannedStmt *
-cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
-				  ParamListInfo boundParams)
+/* ---------------------------------------------------------------------
+ * Sessions and executions
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Where may replayed or captured rows go?  Receivers that write (SELECT
+ * INTO, materialized views) are set before ExecutorStart and refused here.
+ * Portals set theirs only at ExecutorRun, so ExecutorStart sees DestNone;
+ * whatever they set then only transmits or collects rows.
+ */
+static bool
+dest_is_cacheable(CommandDest dest)
 {
-	bool		cacheable;
-	PlannedStmt *result;
-	WalkContext walk = {NIL, false};
-
-	/* the transaction whose catalog view this plan is made from */
-	uint32		stamp = catalog_view_stamp();
-
-	/* decide before planning: the planner scribbles on the tree */
-	cacheable = store_is_ready() &&
-		query_is_cacheable(parse, cursorOptions, &walk);
-
-	/*
-	 * A statement whose result is cached need not be planned at all, unless
-	 * its rows read settings: then a hit fetched in several runs may have to
-	 * run its plan after all (see plan_reads_settings()).
-	 */
-	if (cacheable && !walk.reads_settings)
+	switch (dest)
 	{
-		result = stand_in_before_planning(parse, query_string, cursorOptions,
-										  boundParams, walk.resolved_oids);
-		if (result != NULL)
-			return result;
+		case DestNone:
+		case DestRemote:
+		case DestRemoteExecute:
+		case DestRemoteSimple:
+		case DestSPI:
+		case DestTuplestore:
+		case DestCopyOut:
+		case DestSQLFunction:
+			return true;
+		default:
+			return false;
 	}
-
-	if (prev_planner_hook)
-		result = prev_planner_hook(parse, query_string, cursorOptions,
-								   boundParams);
-	else
-		result = standard_planner(parse, query_string, cursorOptions,
-								  boundParams);
-
-	if (cacheable && relations_are_cacheable(result->relationOids))
-	{
-		result->invalItems = lcons(plan_cacheable_marker(), result->invalItems);
-		plan_set_catalog_stamp(result, stamp);
-		result->invalItems = list_concat(result->invalItems,
-										 plan_resolved_items(walk.resolved_oids));
-		if (walk.reads_settings)
-			result->invalItems = lappend(result->invalItems,
-										 plan_item(CACHEALOT_SETTINGS_READ, 0));
-		stand_in_note_plan_cost(result->queryId, result->planTree->total_cost);
-	}
-	return result;
 }
 
 /*
- * The mark of a cacheable plan: first in its invalItems, with the stamp of
- * the transaction the plan was made in (catalog_view.c) as its hash value.
+ * Why this session may not use the cache now, whatever the plan, or NULL if
+ * it may.  Also asked before planning (stand_in.c).
  */
-PlanInvalItem *
-plan_cacheable_marker(void)
+const char *
+session_bypass_reason(void)
 {
-	return plan_item(CACHEALOT_PLAN_MARKER, catalog_view_stamp());
+	if (!cachealot_enabled)
+		return "cachealot.enabled is off";
+	/* GetLatestSnapshot() is not allowed in parallel mode */
+	if (IsInParallelMode())
+		return "parallel mode";
+	/* until hits take the predicate locks SSI needs */
+	if (XactIsoLevel == XACT_SERIALIZABLE)
+		return "SERIALIZABLE transaction";
+	/* until invalidation can follow WAL on a standby */
+	if (RecoveryInProgress())
+		return "recovery is in progress";
+	if (GinFuzzySearchLimit != 0)
+		return "gin_fuzzy_search_limit is set";
+	if (xact_blocks_cache())
+		return "the transaction changed the catalog or wrote through a partitioned table";
+	return NULL;
 }
 
-static PlanInvalItem *
-plan_marker(PlannedStmt *pstmt)
+/*
+ * Why this execution may not use the cache, or NULL if it may.  The reason
+ * is reported at DEBUG2, to explain a bypass to whoever asks.
+ */
+const char *
+execution_bypass_reason(QueryDesc *queryDesc, int eflags)
 {
-	PlanInvalItem *first;
+	Snapshot	snap = queryDesc->snapshot;
+	const char *reason = session_bypass_reason();
 
-	if (pstmt->invalItems == NIL)
-		return NULL;
-	first = (PlanInvalItem *) linitial(pstmt->invalItems);
-	return first->cacheId == CACHEALOT_PLAN_MARKER ? first : NULL;
+	if (reason != NULL)
+		return reason;
+	if (!plan_is_cacheable(queryDesc->plannedstmt))
+		return "the query is not cacheable";
+	if (queryDesc->plannedstmt->planTree->total_cost < cachealot_min_cost)
+		return "the plan costs less than cachealot.min_cost";
+	if (eflags & (EXEC_FLAG_EXPLAIN_ONLY | EXEC_FLAG_BACKWARD |
+				  EXEC_FLAG_REWIND | EXEC_FLAG_WITH_NO_DATA))
+		return "the plan may be rescanned or run backward";
+	if (queryDesc->instrument_options != 0)
+		return "the execution is instrumented";
+	if (!dest_is_cacheable(queryDesc->dest->mydest))
+		return "the rows do not go to a client, SPI or a tuplestore";
+	if (snap == NULL || !IsMVCCSnapshot(snap) || HistoricSnapshotActive() ||
+		snap->takenDuringRecovery)
+		return "not an MVCC snapshot";
+	if (queryDesc->plannedstmt->queryId == UINT64CONST(0))
+		return "the statement has no query id";
+	return NULL;
 }
 
-/* A PlanInvalItem of cachealot's: a cacheId no syscache has, and a value */
+/* ---------------------------------------------------------------------
+ * Plan marks: cachealot's PlanInvalItems (see eligibility.h)
+ * ---------------------------------------------------------------------
+ */
+
+/* A PlanInvalItem of cachealot's: a mark and its value */
 PlanInvalItem *
-plan_item(int cacheId, uint32 value)
+plan_item(PlanMark mark, uint32 value)
 {
 	PlanInvalItem *item = makeNode(PlanInvalItem);
 
-	item->cacheId = cacheId;
+	item->cacheId = (int) mark;
 	item->hashValue = value;
 	return item;
 }
 
-/* The constants naming catalog objects, as items of a plan's invalItems */
-List *
-plan_resolved_items(List *resolved_oids)
+/* The plan's first item of this mark, or NULL */
+static PlanInvalItem *
+plan_find_mark(PlannedStmt *pstmt, PlanMark mark)
 {
-	List	   *items = NIL;
 	ListCell   *lc;
 
-	foreach(lc, resolved_oids)
-		items = lappend(items, plan_item(CACHEALOT_RESOLVED_OID,
-										 lfirst_oid(lc)));
-	return items;
+	foreach(lc, pstmt->invalItems)
+	{
+		PlanInvalItem *item = (PlanInvalItem *) lfirst(lc);
+
+		if (item->cacheId == (int) mark)
+			return item;
+	}
+	return NULL;
+}
+
+bool
+plan_has_mark(PlannedStmt *pstmt, PlanMark mark)
+{
+	return plan_find_mark(pstmt, mark) != NULL;
+}
+
+/*
+ * Mark a plan (or a stand-in) cacheable: made in the transaction 'stamp'
+ * (catalog_view.c), with what query_is_cacheable() found.
+ */
+void
+plan_mark_cacheable(PlannedStmt *pstmt, uint32 stamp,
+					const QueryFindings *findings)
+{
+	ListCell   *lc;
+
+	pstmt->invalItems = lappend(pstmt->invalItems,
+								plan_item(PLAN_MARK_CACHEABLE, stamp));
+	foreach(lc, findings->resolved_oids)
+		pstmt->invalItems = lappend(pstmt->invalItems,
+									plan_item(PLAN_MARK_RESOLVED_OID,
+											  lfirst_oid(lc)));
+	if (findings->reads_settings)
+		pstmt->invalItems = lappend(pstmt->invalItems,
+									plan_item(PLAN_MARK_READS_SETTINGS, 0));
+}
+
+/* Did the planner hook find this plan cacheable? */
+bool
+plan_is_cacheable(PlannedStmt *pstmt)
+{
+	return plan_has_mark(pstmt, PLAN_MARK_CACHEABLE);
+}
+
+/* The stamp of the transaction a cacheable plan was made in */
+uint32
+plan_catalog_stamp(PlannedStmt *pstmt)
+{
+	PlanInvalItem *mark = plan_find_mark(pstmt, PLAN_MARK_CACHEABLE);
+
+	return mark != NULL ? mark->hashValue : 0;
+}
+
+/*
+ * A plan made now from a Query analysed earlier (a stand-in planned for
+ * real) carries the stamp of that analysis.
+ */
+void
+plan_set_catalog_stamp(PlannedStmt *pstmt, uint32 stamp)
+{
+	PlanInvalItem *mark = plan_find_mark(pstmt, PLAN_MARK_CACHEABLE);
+
+	if (mark != NULL)
+		mark->hashValue = stamp;
+}
+
+/* The OIDs the query's catalog-naming constants held, in the query's order */
+List *
+plan_resolved_oids(PlannedStmt *pstmt)
+{
+	List	   *oids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, pstmt->invalItems)
+	{
+		PlanInvalItem *item = (PlanInvalItem *) lfirst(lc);
+
+		if (item->cacheId == (int) PLAN_MARK_RESOLVED_OID)
+			oids = lappend_oid(oids, item->hashValue);
+	}
+	return oids;
 }
 
 /*
@@ -442,56 +531,5 @@ plan_resolved_items(List *resolved_oids)
 bool
 plan_reads_settings(PlannedStmt *pstmt)
 {
-	ListCell   *lc;
-
-	foreach(lc, pstmt->invalItems)
-		if (((PlanInvalItem *) lfirst(lc))->cacheId == CACHEALOT_SETTINGS_READ)
-			return true;
-	return false;
-}
-
-/* ... and back: the OIDs those constants named, in the query's order */
-List *
-plan_resolved_oids(PlannedStmt *pstmt)
-{
-	List	   *oids = NIL;
-	ListCell   *lc;
-
-	foreach(lc, pstmt->invalItems)
-	{
-		PlanInvalItem *item = (PlanInvalItem *) lfirst(lc);
-
-		if (item->cacheId == CACHEALOT_RESOLVED_OID)
-			oids = lappend_oid(oids, item->hashValue);
-	}
-	return oids;
-}
-
-/* Did the planner hook find this plan cacheable? */
-bool
-plan_is_cacheable(PlannedStmt *pstmt)
-{
-	return plan_marker(pstmt) != NULL;
-}
-
-/* The stamp of the transaction a cacheable plan was made in */
-uint32
-plan_catalog_stamp(PlannedStmt *pstmt)
-{
-	PlanInvalItem *marker = plan_marker(pstmt);
-
-	return marker != NULL ? marker->hashValue : 0;
-}
-
-/*
- * A plan made now from a Query analysed earlier (a stand-in planned for
- * real) carries the stamp of that analysis.
- */
-void
-plan_set_catalog_stamp(PlannedStmt *pstmt, uint32 stamp)
-{
-	PlanInvalItem *marker = plan_marker(pstmt);
-
-	if (marker != NULL)
-		marker->hashValue = stamp;
+	return plan_has_mark(pstmt, PLAN_MARK_READS_SETTINGS);
 }

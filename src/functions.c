@@ -23,6 +23,11 @@
 #include "utils/timestamp.h"
 
 #include "cachealot.h"
+#include "eligibility.h"
+#include "slots.h"
+#include "stats.h"
+#include "store.h"
+#include "writes.h"
 
 PG_FUNCTION_INFO_V1(cachealot_stats);
 PG_FUNCTION_INFO_V1(cachealot_flush);
@@ -34,7 +39,7 @@ PG_FUNCTION_INFO_V1(cachealot_reset_stats);
 static void
 require_preloaded(void)
 {
-	if (!store_is_ready())
+	if (!cachealot_shmem_ready)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cachealot must be loaded via shared_preload_libraries"),
@@ -98,8 +103,7 @@ cachealot_invalidate(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
-		relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW)
+	if (!relkind_is_tracked(relkind))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table, view or materialized view",
@@ -116,7 +120,7 @@ cachealot_invalidate(PG_FUNCTION_ARGS)
 		slots[n++] = slot_for_relation(MyDatabaseId, lfirst_oid(lc));
 
 	/* advance first, so that a miss in flight cannot store old rows */
-	slots_advance(slots, n);
+	invalidate_now(slots, n);
 	PG_RETURN_INT64((int64) cache_drop_slots(slots, n));
 }
 

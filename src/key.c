@@ -60,7 +60,7 @@
 #include "utils/rls.h"
 #include "utils/xml.h"
 
-#include "cachealot.h"
+#include "key.h"
 
 /*
  * Special datetime inputs are resolved when the text is parsed, so the same

@@ -49,10 +49,12 @@
 #include "tcop/tcopprot.h"
 
 #include "cachealot.h"
+#include "catalog_view.h"
+#include "eligibility.h"
+#include "key.h"
+#include "stand_in.h"
+#include "store.h"
 
-/* Not syscache IDs: the plan cache never matches them */
-#define STAND_IN_MARKER			(-0x43A8)
-#define STAND_IN_DEPENDENCY		(-0x43A9)
 
 /* the alias of the range table entry that carries the Query */
 #define STAND_IN_QUERY_ALIAS	"cachealot_stand_in"
@@ -146,12 +148,7 @@ stand_in_result(List *tlist, Cost cost)
 bool
 plan_is_stand_in(PlannedStmt *pstmt)
 {
-	PlanInvalItem *second;
-
-	if (list_length(pstmt->invalItems) < 2)
-		return false;
-	second = (PlanInvalItem *) lsecond(pstmt->invalItems);
-	return second->cacheId == STAND_IN_MARKER;
+	return plan_has_mark(pstmt, PLAN_MARK_STAND_IN);
 }
 
 /*
@@ -233,7 +230,7 @@ planning_client_statement(const char *query_string, int cursorOptions,
  */
 static PlannedStmt *
 build_stand_in(Query *parse, Plan *result, RelationsContext *rels,
-			   SlotVersion *deps, int ndeps)
+			   SlotVersion *deps, int ndeps, const QueryFindings *findings)
 {
 	RangeTblEntry *carrier;
 	PlannedStmt *stand_in;
@@ -253,12 +250,13 @@ build_stand_in(Query *parse, Plan *result, RelationsContext *rels,
 	stand_in->planTree = result;
 	stand_in->rtable = lappend(rels->rtable, carrier);
 	stand_in->relationOids = rels->relids;
-	stand_in->invalItems = list_make2(plan_cacheable_marker(),
-									  plan_item(STAND_IN_MARKER, 0));
+	plan_mark_cacheable(stand_in, catalog_view_stamp(), findings);
+	stand_in->invalItems = lappend(stand_in->invalItems,
+								   plan_item(PLAN_MARK_STAND_IN, 0));
 	for (i = 0; i < ndeps; i++)
 		stand_in->invalItems = lappend(stand_in->invalItems,
-									   plan_item(STAND_IN_DEPENDENCY,
-													 deps[i].slot));
+									   plan_item(PLAN_MARK_STAND_IN_DEPENDENCY,
+												 deps[i].slot));
 	stand_in->utilityStmt = NULL;
 	stand_in->stmt_location = parse->stmt_location;
 	stand_in->stmt_len = parse->stmt_len;
@@ -273,7 +271,7 @@ build_stand_in(Query *parse, Plan *result, RelationsContext *rels,
 PlannedStmt *
 stand_in_before_planning(Query *parse, const char *query_string,
 						 int cursorOptions, ParamListInfo boundParams,
-						 List *resolved_oids)
+						 const QueryFindings *findings)
 {
 	const char *text;
 	int			len;
@@ -322,7 +320,7 @@ stand_in_before_planning(Query *parse, const char *query_string,
 
 	result = stand_in_result(parse->targetList, 0);
 	initStringInfo(&key);
-	key_build(&key, text, len, parse->queryId, resolved_oids, NULL,
+	key_build(&key, text, len, parse->queryId, findings->resolved_oids, NULL,
 			  result->targetlist);
 	found = cache_probe(key_hash(key.data, key.len), key.data, key.len,
 						&deps, &ndeps, &cost);
@@ -346,9 +344,7 @@ stand_in_before_planning(Query *parse, const char *query_string,
 		pfree(deps);
 		return NULL;
 	}
-	stand_in = build_stand_in(parse, result, &rels, deps, ndeps);
-	stand_in->invalItems = list_concat(stand_in->invalItems,
-									   plan_resolved_items(resolved_oids));
+	stand_in = build_stand_in(parse, result, &rels, deps, ndeps, findings);
 	pfree(deps);
 	return stand_in;
 }
@@ -369,7 +365,7 @@ stand_in_dependencies(PlannedStmt *pstmt, int *ndeps)
 	{
 		PlanInvalItem *item = (PlanInvalItem *) lfirst(lc);
 
-		if (item->cacheId == STAND_IN_DEPENDENCY)
+		if (item->cacheId == (int) PLAN_MARK_STAND_IN_DEPENDENCY)
 			deps[n++].slot = item->hashValue;
 	}
 	*ndeps = n;

@@ -17,9 +17,10 @@
 
 #include "port/atomics.h"
 #include "storage/proc.h"
+#include "storage/shmem.h"
 #include "utils/timestamp.h"
 
-#include "cachealot.h"
+#include "stats.h"
 
 #define STAT_STRIPES	64
 
@@ -41,15 +42,25 @@ typedef struct StatsShared
 
 static StatsShared *stats = NULL;
 
-Size
+static Size
 stats_shmem_size(void)
 {
 	return sizeof(StatsShared) + PG_CACHE_LINE_SIZE;
 }
 
 void
-stats_shmem_init(void *place, bool found)
+stats_shmem_request(void)
 {
+	RequestAddinShmemSpace(MAXALIGN(stats_shmem_size()));
+}
+
+/* Called with AddinShmemInitLock held */
+void
+stats_shmem_init(void)
+{
+	bool		found;
+	void	   *place = ShmemInitStruct("cachealot stats", stats_shmem_size(),
+										&found);
 	int			i;
 	int			c;
 

@@ -1,15 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * store.c
- *		Shared memory of cachealot: the invalidation slots, the entry index
- *		and the entries themselves, and eviction.
+ *		The cached results: the entry index, the area the entries live in,
+ *		eviction and the sweep of dead entries.
  *
  * Layout.  Three pieces of the main shared memory segment, all sized at
  * postmaster start from cachealot.max_memory:
  *
- *	- StoreShared: the invalidation slots (pending count and version per
- *	  slot, see writes.c for the protocol) and a few counters.  Only atomics
- *	  touch it; no lock protects it.
+ *	- StoreShared: the sizes, set once at startup under AddinShmemInitLock,
+ *	  and a few atomics (bytes and entries in use, the clock and sweep
+ *	  hands), which are hints kept without a lock: a race costs a sweep or
+ *	  an eviction, never a stale hit.
  *	- the index: a fixed array of bucket heads, each a chain of entries linked
  *	  through CacheEntry.next.  Bucket b and every chain field reachable from
  *	  it are protected by partition lock b % STORE_PARTITIONS (shared to read,
@@ -34,14 +35,18 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "miscadmin.h"
-#include "common/hashfn.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/dsa.h"
 #include "utils/memutils.h"
 
 #include "cachealot.h"
+#include "slots.h"
+#include "stats.h"
+#include "store.h"
 
 #define STORE_PARTITIONS		128
 #define STORE_LOCK_TRANCHE		"cachealot"
@@ -61,19 +66,19 @@
 
 typedef struct StoreShared
 {
+	/* set once at startup, under AddinShmemInitLock: */
 	int			area_tranche;	/* LWLock tranche of the DSA area */
 	uint32		nbuckets;		/* power of two */
 	Size		index_bytes;	/* size of the bucket array */
 	Size		area_bytes;		/* size of the in-place DSA area */
 	Size		budget;			/* bytes entries may occupy */
+	/* atomics, hints only: a race costs a sweep, never a stale hit: */
 	pg_atomic_uint64 entry_bytes;	/* allocation bytes of live entries */
 	pg_atomic_uint64 entries;	/* entries linked in the index */
 	pg_atomic_uint64 clock_hand;	/* next bucket the evictor visits */
 	pg_atomic_uint64 sweep_hand;	/* next bucket the dead sweep visits */
-	pg_atomic_uint64 versions_advanced;	/* slot version advances so far */
-	pg_atomic_uint64 sweep_turn_began;	/* versions_advanced as a turn began */
+	pg_atomic_uint64 sweep_turn_began;	/* versions advanced as a turn began */
 	pg_atomic_uint64 sweep_clean_as_of; /* and as the last full turn began */
-	CacheSlot	slots[CACHEALOT_NUM_SLOTS];
 } StoreShared;
 
 struct CacheEntry
@@ -105,12 +110,6 @@ static void *store_area_place = NULL;
 static LWLockPadded *store_locks = NULL;
 static dsa_area *store_area = NULL;	/* this backend's attachment */
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
-static void store_request_hook(void);
-static void store_startup_hook(void);
-
 static Size
 store_total_bytes(void)
 {
@@ -128,54 +127,27 @@ store_bucket_count(void)
 	return n;
 }
 
-/* Called from _PG_init: chain the shared memory hooks */
 void
 store_shmem_request(void)
 {
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = store_request_hook;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = store_startup_hook;
-}
-
-static void
-store_request_hook(void)
-{
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-
 	RequestAddinShmemSpace(MAXALIGN(sizeof(StoreShared)));
 	RequestAddinShmemSpace(MAXALIGN(store_total_bytes()));
-	RequestAddinShmemSpace(MAXALIGN(stats_shmem_size()));
-	RequestAddinShmemSpace(catalog_view_shmem_size());
 	RequestNamedLWLockTranche(STORE_LOCK_TRANCHE, STORE_PARTITIONS);
 }
 
-static void
-store_startup_hook(void)
+/* Called with AddinShmemInitLock held */
+void
+store_shmem_init(void)
 {
 	bool		found;
 	bool		found_index;
-	bool		found_stats;
-	bool		found_epochs;
 	Size		total = store_total_bytes();
 	uint32		nbuckets = store_bucket_count();
 	Size		index_bytes = MAXALIGN(sizeof(dsa_pointer) * nbuckets);
 	void	   *index_and_area;
-	void	   *stats_place;
-	void	   *epochs_place;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 
 	store = ShmemInitStruct("cachealot state", sizeof(StoreShared), &found);
 	index_and_area = ShmemInitStruct("cachealot cache", total, &found_index);
-	stats_place = ShmemInitStruct("cachealot stats", stats_shmem_size(),
-								  &found_stats);
-	epochs_place = ShmemInitStruct("cachealot catalog epochs",
-								   catalog_view_shmem_size(), &found_epochs);
 	store_locks = GetNamedLWLockTranche(STORE_LOCK_TRANCHE);
 	store_buckets = (dsa_pointer *) index_and_area;
 	store_area_place = (char *) index_and_area + index_bytes;
@@ -195,14 +167,8 @@ store_startup_hook(void)
 		pg_atomic_init_u64(&store->entries, 0);
 		pg_atomic_init_u64(&store->clock_hand, 0);
 		pg_atomic_init_u64(&store->sweep_hand, 0);
-		pg_atomic_init_u64(&store->versions_advanced, 0);
 		pg_atomic_init_u64(&store->sweep_turn_began, 0);
 		pg_atomic_init_u64(&store->sweep_clean_as_of, 0);
-		for (i = 0; i < CACHEALOT_NUM_SLOTS; i++)
-		{
-			pg_atomic_init_u32(&store->slots[i].pending, 0);
-			pg_atomic_init_u64(&store->slots[i].version, 1);
-		}
 		for (i = 0; i < (int) nbuckets; i++)
 			store_buckets[i] = InvalidDsaPointer;
 
@@ -212,25 +178,14 @@ store_startup_hook(void)
 		dsa_set_size_limit(area, store->area_bytes);
 		dsa_pin(area);
 	}
-	stats_shmem_init(stats_place, found_stats);
-	catalog_view_shmem_init(epochs_place, found_epochs);
-
-	LWLockRelease(AddinShmemInitLock);
-
 	LWLockRegisterTranche(store->area_tranche, STORE_AREA_TRANCHE);
-}
-
-bool
-store_is_ready(void)
-{
-	return store != NULL;
 }
 
 /*
  * Attach this backend to the DSA area on first use.  The postmaster created
  * it; each backend needs its own dsa_area handle, released at exit.
  */
-void
+static void
 store_ensure_ready(void)
 {
 	MemoryContext oldcxt;
@@ -244,42 +199,6 @@ store_ensure_ready(void)
 	MemoryContextSwitchTo(oldcxt);
 	on_shmem_exit(dsa_on_shmem_exit_release_in_place,
 				  PointerGetDatum(store_area_place));
-}
-
-uint32
-slot_for_relation(Oid dbid, Oid relid)
-{
-	uint32		h = hash_combine(murmurhash32(dbid), murmurhash32(relid));
-
-	/* slot 0 is the global slot; keep tables off it */
-	return (h % (CACHEALOT_NUM_SLOTS - 1)) + 1;
-}
-
-uint32
-slot_for_database(Oid dbid)
-{
-	return slot_for_relation(dbid, InvalidOid);
-}
-
-CacheSlot *
-slot_get(uint32 slot)
-{
-	Assert(slot < CACHEALOT_NUM_SLOTS);
-	return &store->slots[slot];
-}
-
-/*
- * Advance a slot's version: every entry built at the old one is dead from
- * now on.  Counted, so that the dead-entry sweep knows whether there can be
- * anything for it to reclaim.  Atomics only: callers run where errors are
- * PANICs.
- */
-void
-slot_advance_version(uint32 slot)
-{
-	Assert(slot < CACHEALOT_NUM_SLOTS);
-	pg_atomic_fetch_add_u64(&store->slots[slot].version, 1);
-	pg_atomic_fetch_add_u64(&store->versions_advanced, 1);
 }
 
 static inline LWLock *
@@ -319,14 +238,7 @@ entry_deps_equal(CacheEntry *e, const SlotVersion *deps, int ndeps)
 static bool
 entry_is_current(CacheEntry *e)
 {
-	SlotVersion *deps = ENTRY_DEPS(e);
-	uint32		i;
-
-	for (i = 0; i < e->ndeps; i++)
-		if (pg_atomic_read_u64(&store->slots[deps[i].slot].version) !=
-			deps[i].version)
-			return false;
-	return true;
+	return slots_current(ENTRY_DEPS(e), e->ndeps);
 }
 
 /* Drop one reference; the last one frees the entry.  Takes no lock. */
@@ -517,7 +429,7 @@ static void
 reclaim_dead_entries(Size stored_bytes)
 {
 	uint64		nbuckets = store->nbuckets;
-	uint64		advanced = pg_atomic_read_u64(&store->versions_advanced);
+	uint64		advanced = slots_versions_advanced();
 	uint64		steps;
 	uint64		first;
 	uint64		i;
@@ -771,7 +683,7 @@ cache_flush_all(void)
 
 	store_ensure_ready();
 	for (s = 0; s < CACHEALOT_NUM_SLOTS; s++)
-		slot_advance_version(s);
+		slot_version_advance(s);
 	for (b = 0; b < store->nbuckets; b++)
 		dropped += bucket_unlink_where(b, all_filter, NULL);
 	return dropped;

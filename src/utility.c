@@ -33,7 +33,6 @@
  */
 #include "postgres.h"
 
-#include "access/parallel.h"
 #include "access/transam.h"
 #include "catalog/namespace.h"
 #include "commands/defrem.h"
@@ -43,6 +42,8 @@
 #include "tcop/utility.h"
 
 #include "cachealot.h"
+#include "utility.h"
+#include "writes.h"
 
 typedef enum UtilityKind
 {
@@ -64,8 +65,9 @@ static void cachealot_ProcessUtility(PlannedStmt *pstmt,
 									 DestReceiver *dest,
 									 QueryCompletion *qc);
 
+/* Called from _PG_init */
 void
-utility_install_hook(void)
+utility_init(void)
 {
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = cachealot_ProcessUtility;
@@ -310,7 +312,7 @@ cachealot_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	UtilityKind kind = UTILITY_READ_ONLY;
 
-	if (!IsParallelWorker() && store_is_ready())
+	if (cachealot_active())
 		kind = classify_utility(pstmt->utilityStmt);
 
 	switch (kind)

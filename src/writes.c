@@ -20,7 +20,7 @@
  *	ABORT		if pending was raised: version++ then pending--.
  *	exit		a backend that dies with pending raised releases it.
  *
- * Readers (executor.c) bypass while any slot they depend on is pending, and
+ * Readers (freshness.c) bypass while any slot they depend on is pending, and
  * only serve or store results built at the versions they read, so a reader
  * can neither miss a commit it sees nor store rows older than one.
  *
@@ -39,7 +39,8 @@
  * it finished, at the pre-commit of a later transaction of its own (or at
  * its exit).
  *
- * All state here is backend-local; the shared slots live in store.c.
+ * All state here is backend-local; the shared slots and the ordering of
+ * their atomic steps are slots.c's ("Note about the slot protocol").
  *
  * Copyright (c) 2026, cachealot developers
  *
@@ -47,18 +48,24 @@
  */
 #include "postgres.h"
 
-#include "access/parallel.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
+#include "catalog/pg_class.h"
 #include "miscadmin.h"
+#include "parser/parsetree.h"
 #include "replication/logicalworker.h"
 #include "storage/ipc.h"
 #include "storage/procarray.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/resowner.h"
 
 #include "cachealot.h"
+#include "catalog_view.h"
+#include "slots.h"
+#include "stats.h"
+#include "writes.h"
 
 /* slots written by the current transaction, as a set and as a list */
 static uint8 written_bitmap[CACHEALOT_NUM_SLOTS / 8];
@@ -94,8 +101,9 @@ static void writes_resource_callback(ResourceReleasePhase phase,
 									 void *arg);
 static void writes_on_exit(int code, Datum arg);
 
+/* Called from _PG_init */
 void
-writes_register_callbacks(void)
+writes_init(void)
 {
 	RegisterXactCallback(writes_xact_callback, NULL);
 	RegisterResourceReleaseCallback(writes_resource_callback, NULL);
@@ -137,13 +145,13 @@ record_written_slot(uint32 slot)
 
 	/* written after our pre-commit step: this slot must be pending too */
 	if (pending_raised)
-		pg_atomic_fetch_add_u32(&slot_get(slot)->pending, 1);
+		slot_pending_raise(slot);
 }
 
 void
 record_written_relation(Oid relid)
 {
-	if (IsParallelWorker() || !store_is_ready())
+	if (!cachealot_active())
 		return;
 
 	/*
@@ -159,15 +167,15 @@ record_written_relation(Oid relid)
 void
 record_written_database(void)
 {
-	if (IsParallelWorker() || !store_is_ready())
+	if (!cachealot_active())
 		return;
 	record_written_slot(slot_for_database(MyDatabaseId));
 }
 
-void
+static void
 record_written_global(void)
 {
-	if (IsParallelWorker() || !store_is_ready())
+	if (!cachealot_active())
 		return;
 	record_written_slot(CACHEALOT_GLOBAL_SLOT);
 }
@@ -180,7 +188,7 @@ record_written_global(void)
 void
 record_catalog_change(bool shared_catalog)
 {
-	if (IsParallelWorker() || !store_is_ready())
+	if (!cachealot_active())
 		return;
 	xact_changed_catalog = true;
 	xact_changed_shared_catalog |= shared_catalog;
@@ -222,6 +230,54 @@ record_unlisted_writes(void)
 	xact_unlisted_writes = true;
 }
 
+/*
+ * Record every relation this statement may write, before it runs.  Rows
+ * routed through a partitioned table land in partitions known only at run
+ * time: those are recorded at ExecutorEnd, and until then the transaction
+ * keeps away from the cache altogether.
+ */
+void
+record_plan_writes(PlannedStmt *pstmt)
+{
+	ListCell   *lc;
+
+	if (pstmt->resultRelations == NIL)
+		return;
+
+	foreach(lc, pstmt->resultRelations)
+	{
+		RangeTblEntry *rte = rt_fetch(lfirst_int(lc), pstmt->rtable);
+
+		record_written_relation(rte->relid);
+	}
+	foreach(lc, pstmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION &&
+			rte->relkind == RELKIND_PARTITIONED_TABLE &&
+			rte->rellockmode >= RowExclusiveLock)
+		{
+			record_written_relation(rte->relid);
+			record_unlisted_writes();
+		}
+	}
+}
+
+/* Rows routed to partitions, known once the statement ran (ExecutorEnd) */
+void
+record_routed_writes(EState *estate)
+{
+	ListCell   *lc;
+
+	foreach(lc, estate->es_tuple_routing_result_relations)
+	{
+		ResultRelInfo *rri = (ResultRelInfo *) lfirst(lc);
+
+		record_written_relation(RelationGetRelid(rri->ri_RelationDesc));
+	}
+}
+
 /* Must this transaction stay away from the cache entirely? */
 bool
 xact_blocks_cache(void)
@@ -237,25 +293,13 @@ xact_wrote_slot(uint32 slot)
 
 /* Advance versions now, outside any transaction protocol */
 void
-slots_advance(const uint32 *slots, int nslots)
+invalidate_now(const uint32 *slots, int nslots)
 {
 	int			i;
 
 	for (i = 0; i < nslots; i++)
-		slot_advance_version(slots[i]);
+		slot_version_advance(slots[i]);
 	stats_add(STAT_INVALIDATIONS, nslots);
-}
-
-/*
- * The release step of the protocol, after the write is visible: advance the
- * version first (entries built before become unreachable), then let readers
- * use the slot again.  Atomics only: it runs where errors are PANICs.
- */
-static void
-slot_release(uint32 slot)
-{
-	slot_advance_version(slot);
-	pg_atomic_fetch_sub_u32(&slot_get(slot)->pending, 1);
 }
 
 /*
@@ -267,7 +311,7 @@ void
 global_pending_hold(void)
 {
 	ensure_exit_callback();
-	pg_atomic_fetch_add_u32(&slot_get(CACHEALOT_GLOBAL_SLOT)->pending, 1);
+	slot_pending_raise(CACHEALOT_GLOBAL_SLOT);
 	global_holds++;
 }
 
@@ -293,7 +337,7 @@ hold_worker_prepared(void)
 	ensure_exit_callback();
 	worker_prepared = make_room(worker_prepared, n_worker_prepared,
 								&max_worker_prepared, sizeof(TransactionId));
-	pg_atomic_fetch_add_u32(&slot_get(slot_for_database(MyDatabaseId))->pending, 1);
+	slot_pending_raise(slot_for_database(MyDatabaseId));
 	worker_prepared[n_worker_prepared++] = xid;
 }
 
@@ -327,7 +371,7 @@ raise_pending(void)
 	int			i;
 
 	for (i = 0; i < n_written; i++)
-		pg_atomic_fetch_add_u32(&slot_get(written_slots[i])->pending, 1);
+		slot_pending_raise(written_slots[i]);
 	pending_raised = true;
 }
 
@@ -367,7 +411,7 @@ forget_writes(void)
 static void
 writes_xact_callback(XactEvent event, void *arg)
 {
-	if (IsParallelWorker() || !store_is_ready())
+	if (!cachealot_active())
 		return;
 
 	switch (event)
@@ -446,7 +490,7 @@ writes_resource_callback(ResourceReleasePhase phase, bool isCommit,
 						 bool isTopLevel, void *arg)
 {
 	if (phase != RESOURCE_RELEASE_AFTER_LOCKS || !isTopLevel ||
-		IsParallelWorker() || !store_is_ready())
+		!cachealot_active())
 		return;
 	if (release_deferred)
 	{
