@@ -16,6 +16,7 @@ OBJS = \
 	src/stand_in.o \
 	src/stats.o \
 	src/store.o \
+	src/store_index.o \
 	src/utility.o \
 	src/writes.o
 

@@ -1,33 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * store.c
- *		The cached results: the entry index, the area the entries live in,
- *		eviction and the sweep of dead entries.
+ *		The cache of results: looking entries up, storing them, making room
+ *		(CLOCK eviction), reclaiming dead entries, dropping them in bulk.
  *
- * Layout.  Three pieces of the main shared memory segment, all sized at
- * postmaster start from cachealot.max_memory:
- *
- *	- StoreShared: the sizes, set once at startup under AddinShmemInitLock,
- *	  and a few atomics (bytes and entries in use, the clock and sweep
- *	  hands), which are hints kept without a lock: a race costs a sweep or
- *	  an eviction, never a stale hit.
- *	- the index: a fixed array of bucket heads, each a chain of entries linked
- *	  through CacheEntry.next.  Bucket b and every chain field reachable from
- *	  it are protected by partition lock b % STORE_PARTITIONS (shared to read,
- *	  exclusive to link or unlink).  The index never grows, so it never needs
- *	  every lock at once and cannot fail at the memory bound.
- *	- a DSA area created in place, capped to its own size so that it never
- *	  creates DSM segments: entries are allocated there with DSA_ALLOC_NO_OOM
- *	  and eviction makes room when an allocation fails.
- *
- * The index and the area together take cachealot.max_memory; memory_used
- * counts the index plus every live entry's allocation.
- *
- * Entry lifetime.  An entry's refcount holds one reference for being linked
- * in the index plus one per backend replaying it.  Readers pin it under the
- * partition lock and replay with no lock held; whoever drops the last
- * reference frees it.  An entry is immutable once linked, except for its
- * clock bit, which hits set without a lock.
+ * The entries, their index and its locks are store_index.c's; see there
+ * for the layout and an entry's lifetime.  An entry depends on slots at
+ * versions (slots.c): once one of those versions advances, it can never be
+ * served again and is dead, reclaimed by the sweep or first in line for
+ * eviction.
  *
  * Copyright (c) 2026, cachealot developers
  *
@@ -36,25 +17,13 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "miscadmin.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
-#include "utils/dsa.h"
 #include "utils/memutils.h"
 
 #include "cachealot.h"
 #include "slots.h"
 #include "stats.h"
 #include "store.h"
-
-#define STORE_PARTITIONS		128
-#define STORE_LOCK_TRANCHE		"cachealot"
-#define STORE_AREA_TRANCHE		"cachealot_area"
-
-/* one bucket per this many bytes of max_memory, within these bounds */
-#define STORE_BYTES_PER_BUCKET	1024
-#define STORE_MIN_BUCKETS		1024
+#include "store_index.h"
 
 /*
  * The dead-entry sweep (reclaim_dead_entries): every store advances it by
@@ -63,291 +32,6 @@
  */
 #define STORE_SWEEP_MIN_BUCKETS	4
 #define STORE_SWEEP_TURNS		4
-
-typedef struct StoreShared
-{
-	/* set once at startup, under AddinShmemInitLock: */
-	int			area_tranche;	/* LWLock tranche of the DSA area */
-	uint32		nbuckets;		/* power of two */
-	Size		index_bytes;	/* size of the bucket array */
-	Size		area_bytes;		/* size of the in-place DSA area */
-	Size		budget;			/* bytes entries may occupy */
-	/* atomics, hints only: a race costs a sweep, never a stale hit: */
-	pg_atomic_uint64 entry_bytes;	/* allocation bytes of live entries */
-	pg_atomic_uint64 entries;	/* entries linked in the index */
-	pg_atomic_uint64 clock_hand;	/* next bucket the evictor visits */
-	pg_atomic_uint64 sweep_hand;	/* next bucket the dead sweep visits */
-	pg_atomic_uint64 sweep_turn_began;	/* versions advanced as a turn began */
-	pg_atomic_uint64 sweep_clean_as_of; /* and as the last full turn began */
-} StoreShared;
-
-struct CacheEntry
-{
-	dsa_pointer next;			/* next in bucket chain (partition lock) */
-	dsa_pointer self;			/* this entry's own address in the area */
-	uint64		hash;
-	pg_atomic_uint32 refcount;	/* index link + one per replaying reader */
-	pg_atomic_uint32 referenced;	/* clock bit, set by hits */
-	Size		alloc_bytes;
-	Cost		plan_cost;		/* the planner's total cost of the query */
-	uint32		key_len;
-	uint32		ndeps;
-	uint64		ntuples;
-	Size		tuples_len;
-	/* SlotVersion deps[ndeps], key bytes, then MAXALIGNed tuples follow */
-};
-
-#define ENTRY_DEPS(e) \
-	((SlotVersion *) ((char *) (e) + MAXALIGN(sizeof(CacheEntry))))
-#define ENTRY_KEY(e) \
-	((char *) (ENTRY_DEPS(e) + (e)->ndeps))
-#define ENTRY_TUPLES(e) \
-	((char *) (e) + MAXALIGN((ENTRY_KEY(e) + (e)->key_len) - (char *) (e)))
-
-static StoreShared *store = NULL;
-static dsa_pointer *store_buckets = NULL;
-static void *store_area_place = NULL;
-static LWLockPadded *store_locks = NULL;
-static dsa_area *store_area = NULL;	/* this backend's attachment */
-
-static Size
-store_total_bytes(void)
-{
-	return (Size) cachealot_max_memory_kb * 1024;
-}
-
-static uint32
-store_bucket_count(void)
-{
-	Size		want = store_total_bytes() / STORE_BYTES_PER_BUCKET;
-	uint32		n = STORE_MIN_BUCKETS;
-
-	while (n < want && n < (PG_UINT32_MAX >> 1))
-		n <<= 1;
-	return n;
-}
-
-void
-store_shmem_request(void)
-{
-	RequestAddinShmemSpace(MAXALIGN(sizeof(StoreShared)));
-	RequestAddinShmemSpace(MAXALIGN(store_total_bytes()));
-	RequestNamedLWLockTranche(STORE_LOCK_TRANCHE, STORE_PARTITIONS);
-}
-
-/* Called with AddinShmemInitLock held */
-void
-store_shmem_init(void)
-{
-	bool		found;
-	bool		found_index;
-	Size		total = store_total_bytes();
-	uint32		nbuckets = store_bucket_count();
-	Size		index_bytes = MAXALIGN(sizeof(dsa_pointer) * nbuckets);
-	void	   *index_and_area;
-
-	store = ShmemInitStruct("cachealot state", sizeof(StoreShared), &found);
-	index_and_area = ShmemInitStruct("cachealot cache", total, &found_index);
-	store_locks = GetNamedLWLockTranche(STORE_LOCK_TRANCHE);
-	store_buckets = (dsa_pointer *) index_and_area;
-	store_area_place = (char *) index_and_area + index_bytes;
-
-	if (!found)
-	{
-		dsa_area   *area;
-		int			i;
-
-		store->area_tranche = LWLockNewTrancheId();
-		store->nbuckets = nbuckets;
-		store->index_bytes = index_bytes;
-		store->area_bytes = total - index_bytes;
-		/* leave room for the area's own metadata and size-class slack */
-		store->budget = store->area_bytes - store->area_bytes / 8;
-		pg_atomic_init_u64(&store->entry_bytes, 0);
-		pg_atomic_init_u64(&store->entries, 0);
-		pg_atomic_init_u64(&store->clock_hand, 0);
-		pg_atomic_init_u64(&store->sweep_hand, 0);
-		pg_atomic_init_u64(&store->sweep_turn_began, 0);
-		pg_atomic_init_u64(&store->sweep_clean_as_of, 0);
-		for (i = 0; i < (int) nbuckets; i++)
-			store_buckets[i] = InvalidDsaPointer;
-
-		area = dsa_create_in_place(store_area_place, store->area_bytes,
-								   store->area_tranche, NULL);
-		/* never create DSM segments: the area is all the cache may use */
-		dsa_set_size_limit(area, store->area_bytes);
-		dsa_pin(area);
-	}
-	LWLockRegisterTranche(store->area_tranche, STORE_AREA_TRANCHE);
-}
-
-/*
- * Attach this backend to the DSA area on first use.  The postmaster created
- * it; each backend needs its own dsa_area handle, released at exit.
- */
-static void
-store_ensure_ready(void)
-{
-	MemoryContext oldcxt;
-
-	Assert(store != NULL);
-	if (store_area != NULL)
-		return;
-
-	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-	store_area = dsa_attach_in_place(store_area_place, NULL);
-	MemoryContextSwitchTo(oldcxt);
-	on_shmem_exit(dsa_on_shmem_exit_release_in_place,
-				  PointerGetDatum(store_area_place));
-}
-
-static inline LWLock *
-bucket_lock(uint32 bucket)
-{
-	return &store_locks[bucket % STORE_PARTITIONS].lock;
-}
-
-static inline CacheEntry *
-entry_at(dsa_pointer dp)
-{
-	return (CacheEntry *) dsa_get_address(store_area, dp);
-}
-
-static bool
-entry_key_equals(CacheEntry *e, uint64 hash, const char *key, uint32 key_len)
-{
-	return e->hash == hash && e->key_len == key_len &&
-		memcmp(ENTRY_KEY(e), key, key_len) == 0;
-}
-
-static bool
-entry_deps_equal(CacheEntry *e, const SlotVersion *deps, int ndeps)
-{
-	SlotVersion *mine = ENTRY_DEPS(e);
-	int			i;
-
-	if (e->ndeps != (uint32) ndeps)
-		return false;
-	for (i = 0; i < ndeps; i++)
-		if (mine[i].slot != deps[i].slot || mine[i].version != deps[i].version)
-			return false;
-	return true;
-}
-
-/* Can this entry still be served to anyone?  (Its tables did not change.) */
-static bool
-entry_is_current(CacheEntry *e)
-{
-	return slots_current(ENTRY_DEPS(e), e->ndeps);
-}
-
-/* Drop one reference; the last one frees the entry.  Takes no lock. */
-static void
-entry_release(CacheEntry *e)
-{
-	if (pg_atomic_sub_fetch_u32(&e->refcount, 1) == 0)
-	{
-		Size		bytes = e->alloc_bytes;
-
-		dsa_free(store_area, e->self);
-		pg_atomic_sub_fetch_u64(&store->entry_bytes, bytes);
-	}
-}
-
-/* Selects entries of a bucket, for the functions below */
-typedef bool (*entry_filter) (CacheEntry *e, void *arg);
-
-/* The first entry of one bucket that 'match' selects.  Caller holds its lock. */
-static CacheEntry *
-bucket_first_where(uint32 bucket, entry_filter match, void *arg)
-{
-	dsa_pointer dp;
-
-	for (dp = store_buckets[bucket]; DsaPointerIsValid(dp);)
-	{
-		CacheEntry *e = entry_at(dp);
-
-		if (match(e, arg))
-			return e;
-		dp = e->next;
-	}
-	return NULL;
-}
-
-/*
- * Entries of one key, but for 'keep' (NULL: all of them).  A stored result
- * replaces, not duplicates, older entries of its key.
- */
-typedef struct SameKeyArg
-{
-	uint64		hash;
-	const char *key;
-	uint32		key_len;
-	CacheEntry *keep;
-} SameKeyArg;
-
-static bool
-same_key_filter(CacheEntry *e, void *arg)
-{
-	SameKeyArg *k = (SameKeyArg *) arg;
-
-	return e != k->keep && entry_key_equals(e, k->hash, k->key, k->key_len);
-}
-
-/* The entry of this key in its bucket, if any.  Caller holds the lock. */
-static CacheEntry *
-bucket_find_key(uint32 bucket, uint64 hash, const char *key, uint32 key_len)
-{
-	SameKeyArg	same = {hash, key, key_len, NULL};
-
-	return bucket_first_where(bucket, same_key_filter, &same);
-}
-
-/*
- * Unlink every entry of one bucket that 'drop' selects, under the bucket's
- * exclusive lock, then release them with no lock held.  Returns how many
- * were unlinked.
- */
-static uint64
-bucket_unlink_where(uint32 bucket, entry_filter drop, void *arg)
-{
-	dsa_pointer unlinked = InvalidDsaPointer;
-	dsa_pointer *link;
-	uint64		count = 0;
-
-	/* an unlocked peek: an empty bucket needs no lock */
-	if (!DsaPointerIsValid(store_buckets[bucket]))
-		return 0;
-
-	LWLockAcquire(bucket_lock(bucket), LW_EXCLUSIVE);
-	link = &store_buckets[bucket];
-	while (DsaPointerIsValid(*link))
-	{
-		CacheEntry *e = entry_at(*link);
-
-		if (drop(e, arg))
-		{
-			*link = e->next;
-			e->next = unlinked;
-			unlinked = e->self;
-			count++;
-		}
-		else
-			link = &e->next;
-	}
-	LWLockRelease(bucket_lock(bucket));
-
-	while (DsaPointerIsValid(unlinked))
-	{
-		CacheEntry *e = entry_at(unlinked);
-
-		unlinked = e->next;
-		entry_release(e);
-	}
-	if (count > 0)
-		pg_atomic_sub_fetch_u64(&store->entries, count);
-	return count;
-}
 
 /* CLOCK: dead entries go at once, live ones get a second chance */
 static bool
@@ -398,7 +82,7 @@ bucket_has_dead(uint32 bucket)
 {
 	bool		dead;
 
-	if (!DsaPointerIsValid(store_buckets[bucket]))
+	if (bucket_is_empty(bucket))
 		return false;
 
 	LWLockAcquire(bucket_lock(bucket), LW_SHARED);
@@ -648,11 +332,7 @@ cache_store(uint64 hash, const char *key, uint32 key_len,
 	}
 	Assert(pos == (char *) e + size);
 
-	LWLockAcquire(bucket_lock(bucket), LW_EXCLUSIVE);
-	e->next = store_buckets[bucket];
-	store_buckets[bucket] = dp;
-	LWLockRelease(bucket_lock(bucket));
-	pg_atomic_add_fetch_u64(&store->entries, 1);
+	bucket_link(bucket, e);
 
 	same.hash = hash;
 	same.key = key;
