@@ -44,7 +44,7 @@ include $(PGXS)
 # the TAP tests' shared Perl module (test/perl/CachealotTest.pm)
 PG_PROVE_FLAGS += -I $(srcdir)/test/perl
 
-.PHONY: test demo demo-stop valgrind stress sqlsmith bench
+.PHONY: test demo demo-stop valgrind stress sqlsmith bench bench-report
 
 test:
 	bash test/run-tests.sh
@@ -72,3 +72,7 @@ bench:
 .PHONY: check-pg-suites
 check-pg-suites:
 	bash test/pg-suites/run.sh
+
+# redraw the bench report from raw measurements (no rerun)
+bench-report:
+	bash test/bench/report.sh $(or $(RAW),test/bench/results/latest-raw.csv)

@@ -1,4 +1,4 @@
-# plot.gp: the chart of `make bench` (called by test/bench/run.sh).
+# plot.gp: the chart of `make bench` (called by test/bench/report.sh).
 #   gnuplot -e "datafile='plot.dat'; outfile='latest.png'; charttitle='...'" plot.gp
 # plot.dat, one line per table row and protocol:
 #   index "label (mode)" cachealot/plain cachealot/pgpool     (NaN: not measured)

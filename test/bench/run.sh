@@ -27,9 +27,12 @@
 # the median of BENCH_RUNS runs; within a round the configurations take turns
 # (their order rotates from round to round).
 #
-# Output, in test/bench/results/ (BENCH_RESULTS), replaced by each run:
+# Output, in test/bench/results/ (BENCH_RESULTS), replaced by each run: this
+# script measures and writes latest-raw.csv (every run) and latest-raw.meta
+# (settings, machine, times); test/bench/report.sh then renders from those two
 # latest.md (machine, settings, table, goals; also printed), latest.csv
-# (medians and ratios), latest-raw.csv (every run), latest.png (the ratios).
+# (medians and ratios) and latest.png (the ratios). To redraw a report without
+# measuring again: bash test/bench/report.sh test/bench/results/latest-raw.csv
 #
 # Environment (defaults: full run about 20 minutes / BENCH_QUICK=1 about 2):
 #   BENCH_QUICK=1        smoke check of the mechanics: 1 run of 2 s, scale 1
@@ -147,7 +150,23 @@ say "install"
 as_root make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || die "make install failed"
 
 # ---------------------------------------------------------------------------
-# Temporary folder, owned by the unprivileged user that runs the servers
+# The unprivileged user that runs the servers, pgpool and initdb: as root, the
+# postgres system user; otherwise the caller. Every command run as it goes
+# through as_pg, and every folder it must own through give_to_pg: these two
+# are the only places that know how (to switch to test/lib/common.sh's
+# shared wrapper later).
+as_pg() {
+    if [[ $(id -u) -eq 0 ]]; then
+        runuser -u postgres -- env -u TMPDIR PATH="$BINDIR:$PATH" "$@"
+    else
+        env PATH="$BINDIR:$PATH" "$@"
+    fi
+}
+give_to_pg() {
+    if [[ $(id -u) -eq 0 ]]; then chown -R postgres: "$@"; fi
+}
+
+# Temporary folder, owned by that user
 if [[ $(id -u) -eq 0 ]]; then
     id postgres >/dev/null 2>&1 || die "the postgres system user does not exist"
     tmp_base=/tmp
@@ -156,17 +175,8 @@ else
 fi
 WORK=$(mktemp -d "$tmp_base/cachealot-bench.XXXXXX")
 mkdir -p "$WORK/sock" "$WORK/log" "$WORK/out"
-[[ $(id -u) -eq 0 ]] && chown -R postgres: "$WORK"
+give_to_pg "$WORK"
 chmod 755 "$WORK"
-
-# Run a command as the unprivileged server user.
-as_pg() {
-    if [[ $(id -u) -eq 0 ]]; then
-        runuser -u postgres -- env -u TMPDIR PATH="$BINDIR:$PATH" "$@"
-    else
-        env PATH="$BINDIR:$PATH" "$@"
-    fi
-}
 
 declare -A PORT=()     # cluster or "pgpool" -> port
 STARTED=()             # clusters started, to stop
@@ -309,7 +319,7 @@ if [[ $USE_PGPOOL == 1 ]]; then
         -e "s|@DIR@|$WORK/pgpool|g" "$BENCH/pgpool.conf.in" >"$WORK/pgpool/pgpool.conf"
     : >"$WORK/pgpool/pcp.conf"
     : >"$WORK/pgpool/pool_hba.conf"
-    [[ $(id -u) -eq 0 ]] && chown -R postgres: "$WORK/pgpool"
+    give_to_pg "$WORK/pgpool"
     say "start pgpool"
     (cd "$WORK/pgpool" && as_pg "$PGPOOL_BIN" -n -D -f "$WORK/pgpool/pgpool.conf" \
         -F "$WORK/pgpool/pcp.conf" -a "$WORK/pgpool/pool_hba.conf") >"$WORK/log/pgpool.log" 2>&1 &
@@ -535,221 +545,49 @@ T1=$(date +%s)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------------------
-# Report
+# The raw results and their description; report.sh renders them
+# (report.sh RAW.csv redraws a report without measuring again).
+
+# key=value lines: what report.sh needs besides the CSV (settings, machine,
+# times). One line each, so no newlines in a value.
+write_meta() {
+    local pool_version="" cpu_model mem_total os commit errors=""
+    cpu_model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
+    [[ -n $cpu_model ]] || cpu_model=$(uname -m)
+    mem_total=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+    [[ $USE_PGPOOL == 1 ]] && pool_version=$("$PGPOOL_BIN" --version 2>&1 | head -n 1)
+    commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+    [[ -n $(git -C "$ROOT" status --porcelain -- src 2>/dev/null) ]] && commit="$commit (src/ modified)"
+    # shellcheck disable=SC1091
+    os=$( (. /etc/os-release && echo "$PRETTY_NAME") 2>/dev/null || uname -s)
+    if [[ $USE_PGPOOL == 1 && -f $WORK/log/pgpool.log ]]; then
+        errors=$(grep -c 'error while deleting item from shmem cache' "$WORK/log/pgpool.log" || true)
+    fi
+    echo "# ${1##*/}.meta: the run behind ${1##*/}.csv (written by test/bench/run.sh;"
+    echo "# read by test/bench/report.sh). key=value, one a line."
+    local kv
+    for kv in "quick=$QUICK" "runs=$RUNS" "seconds=$SECS" "warmup=$WARM" \
+        "clients=$CLIENTS" "threads=$THREADS" "scale=$SCALE" "accounts=$NACCOUNTS" \
+        "fill_entries=$FILL_ENTRIES" "admit_min_cost=$ADMIT_MIN_COST" \
+        "shared_buffers=$SHARED_BUFFERS" "pgpool=$USE_PGPOOL" \
+        "mem_default=$MEM_DEFAULT" "mem_big=$MEM_BIG" "prefilled=$PREFILLED" \
+        "ncpu=$NCPU" "cpu_model=$cpu_model" "mem_total=$mem_total" "os=$os" \
+        "kernel=$(uname -r)" "pg_version=$("$BINDIR/postgres" --version 2>/dev/null || echo "?")" \
+        "pgpool_version=$pool_version" "commit=$commit" \
+        "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "load_start=$LOAD_START" "load_end=$LOAD_END" \
+        "measured_seconds=$((T1 - T0))" "pgpool_delete_errors=$errors"; do
+        echo "${kv//$'\n'/ }"
+    done
+}
+
 mkdir -p "$RESULTS"
 cp "$RAW" "$RESULTS/latest-raw.csv"
-
-# 1000000 -> 1M, 100000 -> 100k
-human() {
-    local n=$1
-    if ((n >= 1000000 && n % 1000000 == 0)); then echo "$((n / 1000000))M"
-    elif ((n >= 1000 && n % 1000 == 0)); then echo "$((n / 1000))k"
-    else echo "$n"; fi
-}
-
-# Rows of the table: label | workload | the cachealot configuration
-ROWS=(
-    "floor: SELECT 1|floor|cachealot"
-    "point: pgbench -S, max_memory $MEM_DEFAULT (default)|point|cachealot"
-    "point: pgbench -S, max_memory $MEM_DEFAULT, min_cost $ADMIT_MIN_COST|point|cachealot-admit"
-    "point: pgbench -S, max_memory $MEM_BIG, all keys prefilled|point|cachealot-big"
-    "dashboard: 5 aggregates/joins over $(human "$NACCOUNTS") rows|dashboard|cachealot"
-    "miss: lookups that never repeat|miss|cachealot"
-    "miss: lookups that never repeat, min_cost $ADMIT_MIN_COST|miss|cachealot-admit"
-    "read-mostly: 1% writes|rm1|cachealot"
-    "read-mostly: 10% writes|rm10|cachealot"
-    "write: TPC-B-like|write|cachealot"
-    "write latency, empty cache|inv|cachealot"
-    "write latency, $(human "$FILL_ENTRIES") cached entries|inv|cachealot-full"
-)
-printf '%s\n' "${ROWS[@]}" >"$WORK/rows.txt"
-
-# Medians per (workload, mode, config); one CSV line per table row and mode.
-awk -F, -v rowsfile="$WORK/rows.txt" '
-function median(list,    n, a, i, j, t) {
-    n = split(list, a, " ")
-    if (n == 0) return ""
-    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "" : sprintf("%.3f", a / b) }
-NR == 1 { next }
-$9 == "ok" {
-    k = $1 SUBSEP $2 SUBSEP $3
-    tps[k] = tps[k] " " $5; lat[k] = lat[k] " " $6; n[k]++
-    if ($7 != "") hit[k] = hit[k] " " $7
-    if (!(($1, $2) in seen)) { seen[$1, $2] = 1; modes[$1] = modes[$1] " " $2 }
-}
-END {
-    print "row,workload,mode,plain_tps,plain_lat_ms,cachealot_tps,cachealot_lat_ms,pgpool_tps,pgpool_lat_ms,cachealot_vs_plain,cachealot_vs_pgpool,cachealot_hit_pct,pgpool_hit_pct,runs"
-    while ((getline line < rowsfile) > 0) {
-        split(line, f, "|"); label = f[1]; w = f[2]; c = f[3]
-        m = split(modes[w], ms, " ")
-        for (i = 1; i <= m; i++) {
-            md = ms[i]
-            kp = w SUBSEP md SUBSEP "plain"; kc = w SUBSEP md SUBSEP c; kg = w SUBSEP md SUBSEP "pgpool"
-            if (!(kc in n)) continue
-            pt = median(tps[kp]); pl = median(lat[kp]); ct = median(tps[kc]); cl = median(lat[kc])
-            gt = median(tps[kg]); gl = median(lat[kg])
-            printf "\"%s\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d\n", label, w, md, pt, pl, ct, cl, gt, gl,
-                ratio(ct, pt), ratio(ct, gt), median(hit[kc]), median(hit[kg]), n[kc]
-        }
-    }
-}' "$RAW" >"$RESULTS/latest.csv"
-
-# Machine and software
-CPU_MODEL=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
-[[ -n $CPU_MODEL ]] || CPU_MODEL=$(uname -m)
-MEM_TOTAL=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-PG_VERSION=$("$BINDIR/postgres" --version 2>/dev/null || echo "?")
-POOL_VERSION=""
-[[ $USE_PGPOOL == 1 ]] && POOL_VERSION=$("$PGPOOL_BIN" --version 2>&1 | head -n 1)
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
-[[ -n $(git -C "$ROOT" status --porcelain -- src 2>/dev/null) ]] && COMMIT="$COMMIT (src/ modified)"
-# shellcheck disable=SC1091
-OS=$( (. /etc/os-release && echo "$PRETTY_NAME") 2>/dev/null || uname -s)
-
-{
-    echo "# make bench: cachealot vs plain PostgreSQL vs pgpool-II's query cache"
-    echo
-    if [[ $QUICK == 1 ]]; then
-        echo "**BENCH_QUICK=1: a smoke check of the mechanics (1 short run, small scale). These numbers mean nothing.**"
-        echo
-    fi
-    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); cachealot commit $COMMIT"
-    echo "- machine: $NCPU CPUs ($CPU_MODEL), $MEM_TOTAL memory, $OS, kernel $(uname -r)"
-    echo "- load average (1/5/15 min) at start: $LOAD_START; at end: $LOAD_END"
-    echo "- $PG_VERSION${POOL_VERSION:+; $POOL_VERSION}"
-    echo "- pgbench: $CLIENTS clients, $THREADS threads, scale $SCALE ($NACCOUNTS accounts), ${SECS} s a run, median of $RUNS run(s), warm-up ${WARM} s; measured in $(((T1 - T0) / 60)) min $(((T1 - T0) % 60)) s"
-    echo "- every server: shared_buffers $SHARED_BUFFERS, otherwise PostgreSQL's defaults (fsync and synchronous_commit on, JIT on); clients over TCP on 127.0.0.1, on the same machine"
-    echo "- cachealot: max_memory $MEM_DEFAULT (default), other settings default${MEM_BIG:+; second point run with max_memory $MEM_BIG after every key was loaded into the cache in both protocols (${PREFILLED:-?} entries)}"
-    [[ $USE_PGPOOL == 1 ]] && echo "- pgpool: raw mode, connection cache on, memory_cache_enabled on, memqcache_method shmem (512MB, 2M entries), backend over its Unix socket (test/bench/pgpool.conf.in); its cache was warmed only by the warm-up runs"
-    echo
-    echo "Notes:"
-    echo
-    [[ $USE_PGPOOL == 1 ]] && echo "- pgpool-II answers \`SELECT 1\` (floor) from its cache too, and (4.3.5) never caches a query that calls min() or max(): the dashboard queries avoid them so that both caches can hit."
-    [[ -n $MEM_BIG ]] && echo "- point: cachealot at max_memory $MEM_DEFAULT and pgpool hold only the keys that the warm-up and the runs touched; the $MEM_BIG cachealot was prefilled with every key."
-    echo "- write latency rows: the entries cached before the run depend on the written table, so the first commit makes them unreachable; they stay in memory (a cache that scanned its entries at invalidation would pay for them at every commit). pgpool is not measured there."
-    if [[ $USE_PGPOOL == 1 && -f $WORK/log/pgpool.log ]]; then
-        n=$(grep -c 'error while deleting item from shmem cache' "$WORK/log/pgpool.log" || true)
-        ((n > 0)) && echo "- pgpool logged \"error while deleting item from shmem cache ... was already deleted\" $n times (cache invalidation under concurrent writes)."
-    fi
-    echo
-    echo "TPS: transactions per second (one statement each, except TPC-B); ms: mean latency. Ratios are of TPS (above 1: cachealot faster). Hits: share of the SELECTs answered from the cache during the run."
-    echo
-    echo "| workload | mode | plain TPS | plain ms | cachealot TPS | cachealot ms | pgpool TPS | pgpool ms | cachealot / plain | cachealot / pgpool | cachealot hits | pgpool hits |"
-    echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
-    awk -F, '
-    function unq(s) { gsub(/"/, "", s); return s }
-    function commas(s,    r) { r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }; return s r }
-    function t(x) { return x == "" ? "–" : (x >= 100 ? commas(sprintf("%.0f", x)) : sprintf("%.1f", x)) }
-    function ms(x) { return x == "" ? "–" : (x >= 100 ? sprintf("%.0f", x) : (x >= 1 ? sprintf("%.2f", x) : sprintf("%.3f", x))) }
-    function r(x) { return x == "" ? "–" : (x >= 10 ? sprintf("%.0f×", x) : sprintf("%.2f×", x)) }
-    function p(x) { return x == "" ? "–" : sprintf("%.1f%%", x) }
-    NR > 1 {
-        # a label with commas was quoted: rejoin it
-        line = $0; label = ""
-        if (substr(line, 1, 1) == "\"") { e = index(substr(line, 2), "\""); label = substr(line, 2, e - 1); line = substr(line, e + 3) }
-        n = split(line, f, ",")
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, f[2], t(f[3]), ms(f[4]), t(f[5]), ms(f[6]), t(f[7]), ms(f[8]), r(f[9]), r(f[10]), p(f[11]), p(f[12])
-    }' "$RESULTS/latest.csv"
-    echo
-} >"$WORK/table.md"
-
-# Goals of issue 5 against these medians (goals for the product, not assertions).
-goal_value() {  # workload mode column-number [row-label-prefix]
-    awk -F, -v w="$1" -v m="$2" -v col="$3" -v pre="${4:-}" '
-    NR > 1 {
-        line = $0; label = ""
-        if (substr(line, 1, 1) == "\"") { e = index(substr(line, 2), "\""); label = substr(line, 2, e - 1); line = substr(line, e + 3) }
-        split(line, f, ",")
-        if (f[1] == w && f[2] == m && (pre == "" || index(label, pre) == 1)) { print f[col - 1]; exit }
-    }' "$RESULTS/latest.csv"
-}
-goal_line() {  # text value goal-op goal-number format
-    local text=$1 v=$2 op=$3 g=$4 fmt=$5 status
-    if [[ -z $v ]]; then
-        echo "- $text: not measured"
-        return
-    fi
-    status=$(awk -v v="$v" -v g="$g" -v op="$op" 'BEGIN { ok = (op == "ge") ? (v >= g) : (v <= g); print ok ? "met" : "missed" }')
-    # shellcheck disable=SC2059
-    echo "- $text: $(printf "$fmt" "$v") ($status)"
-}
-{
-    echo "## Goals (issue 5)"
-    echo
-    [[ $QUICK == 1 ]] && echo "(quick mode: not meaningful)" && echo
-    for m in prepared simple; do
-        dl=$(goal_value dashboard "$m" 7) fl=$(goal_value floor "$m" 5)
-        v=$(awk -v a="$dl" -v b="$fl" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.3f", a / b }')
-        goal_line "dashboard hit latency / plain SELECT 1 latency, -M $m" "$v" le 1.1 "%.2f× (goal ≤ 1.1×$([[ $m == simple ]] && echo ', reported: parse and plan run before the executor hook'))"
-        v=$(goal_value dashboard "$m" 11)
-        goal_line "dashboard cachealot / pgpool, -M $m" "$v" ge 1.0 "%.2f× (goal ≥ 1.0×)"
-    done
-    for m in simple prepared; do
-        v=$(goal_value point "$m" 10 "point: pgbench -S, max_memory $MEM_DEFAULT")
-        goal_line "point cachealot / plain, max_memory $MEM_DEFAULT, -M $m" "$v" ge 1.0 "%.2f× (goal ≥ 1.0×)"
-        v=$(goal_value point "$m" 10 "point: pgbench -S, max_memory $MEM_DEFAULT, min_cost")
-        goal_line "point cachealot / plain, max_memory $MEM_DEFAULT, min_cost $ADMIT_MIN_COST, -M $m" "$v" ge 1.0 "%.2f× (goal ≥ 1.0×)"
-        v=$(goal_value point "$m" 10 "point: pgbench -S, max_memory $MEM_BIG")
-        goal_line "point cachealot / plain, max_memory $MEM_BIG, -M $m" "$v" ge 1.0 "%.2f× (goal ≥ 1.0×)"
-    done
-    for m in simple prepared; do
-        v=$(goal_value miss "$m" 10)
-        [[ -n $v ]] && v=$(awk -v x="$v" 'BEGIN { printf "%.1f", 100 * (1 - x) }')
-        goal_line "miss overhead (1 − cachealot/plain), -M $m" "$v" le 3 "%s%% (goal ≤ 3%%)"
-        v=$(goal_value miss "$m" 10 "miss: lookups that never repeat, min_cost")
-        [[ -n $v ]] && v=$(awk -v x="$v" 'BEGIN { printf "%.1f", 100 * (1 - x) }')
-        goal_line "miss overhead with min_cost $ADMIT_MIN_COST (lookups bypass), -M $m" "$v" le 3 "%s%% (goal ≤ 3%%)"
-        v=$(goal_value write "$m" 10)
-        [[ -n $v ]] && v=$(awk -v x="$v" 'BEGIN { printf "%.1f", 100 * (1 - x) }')
-        goal_line "TPC-B write overhead (1 − cachealot/plain), -M $m" "$v" le 2 "%s%% (goal ≤ 2%%)"
-    done
-    a=$(goal_value inv simple 7 "write latency, empty") b=$(goal_value inv simple 7 "write latency, $(human "$FILL_ENTRIES")")
-    v=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a != "" && b != "" && a > 0) printf "%.3f", b / a }')
-    goal_line "write latency with $(human "$FILL_ENTRIES") entries / with an empty cache" "$v" le 1.05 "%.2f× (goal: flat, ≤ 1.05× taken as flat)"
-    echo
-    if ((FAILED_RUNS > 0)); then
-        echo "**$FAILED_RUNS run(s) failed**: their figures are missing or from fewer runs (see latest-raw.csv)."
-        echo
-    fi
-    echo "Files: latest.csv (medians and ratios), latest-raw.csv (every run), latest.png (ratios)."
-} >"$WORK/goals.md"
-
-cat "$WORK/table.md" "$WORK/goals.md" >"$RESULTS/latest.md"
-echo "![cachealot ratios](latest.png)" >>"$RESULTS/latest.md"
-
-# Chart: the two ratios per row and mode (test/bench/plot.gp).
-awk -F, 'NR > 1 {
-    line = $0; label = ""
-    if (substr(line, 1, 1) == "\"") { e = index(substr(line, 2), "\""); label = substr(line, 2, e - 1); line = substr(line, e + 3) }
-    split(line, f, ",")
-    w = f[1]
-    if (w == "point") label = index(label, "prefilled") ? "point, big cache" : (index(label, "min_cost") ? "point, min_cost" : "point, default cache")
-    else if (w == "miss") label = index(label, "min_cost") ? "miss, min_cost" : "miss"
-    else if (w == "inv") label = index(label, "empty") ? "write latency, empty" : "write latency, full"
-    else if (w == "rm1") label = "read-mostly 1%"
-    else if (w == "rm10") label = "read-mostly 10%"
-    else if (w == "write") label = "TPC-B"
-    else label = w
-    printf "%d \"%s (%s)\" %s %s\n", NR - 2, label, f[2], (f[9] == "" ? "NaN" : f[9]), (f[10] == "" ? "NaN" : f[10])
-}' "$RESULTS/latest.csv" >"$WORK/plot.dat"
-title="cachealot: TPS ratios (median of $RUNS x ${SECS}s), $NCPU CPUs, $CLIENTS clients, scale $SCALE"
-[[ $QUICK == 1 ]] && title="QUICK MODE, NOT MEANINGFUL: $title"
-rm -f "$RESULTS/latest.png"
-if [[ -s $WORK/plot.dat ]] &&
-    gnuplot -e "datafile='$WORK/plot.dat'; outfile='$RESULTS/latest.png'; charttitle='$title'" \
-        "$BENCH/plot.gp" >"$WORK/log/gnuplot.log" 2>&1; then
-    :
-else
-    cat "$WORK/log/gnuplot.log" >&2 || true
-    say "warning: gnuplot failed: no chart"
-fi
+write_meta "$RESULTS/latest-raw" >"$RESULTS/latest-raw.meta"
+bash "$BENCH/report.sh" "$RESULTS/latest-raw.csv"
 
 echo
 cat "$RESULTS/latest.md"
 echo
-say "written: $RESULTS/latest.md, latest.csv, latest-raw.csv, latest.png"
+say "written: $RESULTS/latest.md, latest.csv, latest-raw.csv, latest-raw.meta, latest.png"
 OK=1
 ((FAILED_RUNS == 0)) || { say "$FAILED_RUNS run(s) failed"; exit 1; }
