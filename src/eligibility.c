@@ -56,6 +56,7 @@
 
 
 static bool uncacheable_walker(Node *node, void *context);
+static bool plan_is_cacheable(PlannedStmt *pstmt);
 
 static bool
 function_is_mutable(Oid funcid, void *context)
@@ -475,7 +476,7 @@ plan_mark_cacheable(PlannedStmt *pstmt, uint32 stamp,
 }
 
 /* Did the planner hook find this plan cacheable? */
-bool
+static bool
 plan_is_cacheable(PlannedStmt *pstmt)
 {
 	return plan_has_mark(pstmt, PLAN_MARK_CACHEABLE);

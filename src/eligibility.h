@@ -54,7 +54,6 @@ extern PlanInvalItem *plan_item(PlanMark mark, uint32 value);
 extern bool plan_has_mark(PlannedStmt *pstmt, PlanMark mark);
 extern void plan_mark_cacheable(PlannedStmt *pstmt, uint32 stamp,
 								const QueryFindings *findings);
-extern bool plan_is_cacheable(PlannedStmt *pstmt);
 extern uint32 plan_catalog_stamp(PlannedStmt *pstmt);
 extern void plan_set_catalog_stamp(PlannedStmt *pstmt, uint32 stamp);
 extern List *plan_resolved_oids(PlannedStmt *pstmt);

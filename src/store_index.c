@@ -165,7 +165,7 @@ entry_at(dsa_pointer dp)
 	return (CacheEntry *) dsa_get_address(store_area, dp);
 }
 
-bool
+static bool
 entry_key_equals(CacheEntry *e, uint64 hash, const char *key, uint32 key_len)
 {
 	return e->hash == hash && e->key_len == key_len &&

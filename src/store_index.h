@@ -80,8 +80,6 @@ extern Size store_total_bytes(void);
 extern void store_ensure_ready(void);
 extern LWLock *bucket_lock(uint32 bucket);
 extern CacheEntry *entry_at(dsa_pointer dp);
-extern bool entry_key_equals(CacheEntry *e, uint64 hash, const char *key,
-							 uint32 key_len);
 extern bool entry_deps_equal(CacheEntry *e, const SlotVersion *deps,
 							 int ndeps);
 extern bool entry_is_current(CacheEntry *e);

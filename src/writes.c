@@ -164,7 +164,7 @@ record_written_relation(Oid relid)
 	record_written_slot(slot_for_relation(MyDatabaseId, relid));
 }
 
-void
+static void
 record_written_database(void)
 {
 	if (!cachealot_active())

@@ -20,7 +20,6 @@ extern void writes_init(void);
 extern void record_plan_writes(PlannedStmt *pstmt);
 extern void record_routed_writes(EState *estate);
 extern void record_written_relation(Oid relid);
-extern void record_written_database(void);
 extern void record_catalog_change(bool shared_catalog);
 extern void record_unlisted_writes(void);
 extern void utility_writes_begin(bool shared_catalog);
