@@ -41,7 +41,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# the TAP tests' shared Perl module (test/perl/CachealotTest.pm)
+# the TAP tests' Perl modules (test/perl/CachealotNode.pm, CachealotProcs.pm)
 PG_PROVE_FLAGS += -I $(srcdir)/test/perl
 
 .PHONY: test demo demo-stop valgrind stress sqlsmith bench bench-report

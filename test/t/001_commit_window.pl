@@ -28,17 +28,16 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest;
+use CachealotNode;
 use Time::HiRes qw(usleep time);
 
 my $delay_ms = 3000;
 
-my $node = cachealot_node(
-	'commit_window', q{
+my $node = CachealotNode->create(
+	'commit_window', settings => q{
 # an ANALYZE finishing during a read only costs a hit, but would make the
 # hit counts below flaky
 autovacuum = off
@@ -56,23 +55,13 @@ CREATE FUNCTION spin(int) RETURNS int IMMUTABLE LANGUAGE plpgsql
 	AS $$ BEGIN PERFORM pg_sleep(1.5); RETURN 0; END $$;
 });
 
-sub stats { return cache_stats($node); }
-
-# The truth: the same rows, read with the cache off
-sub truth
-{
-	my ($query) = @_;
-	return $node->safe_psql('postgres',
-		"SET cachealot.enabled = off; $query");
-}
-
 # Wait (bounded) until the writer's commit is visible
 sub wait_visible
 {
 	my ($query, $expected) = @_;
 	for (my $i = 0; $i < 10 * $PostgreSQL::Test::Utils::timeout_default; $i++)
 	{
-		return 1 if truth($query) eq $expected;
+		return 1 if $node->truth($query) eq $expected;
 		usleep(100_000);
 	}
 	return 0;
@@ -82,10 +71,10 @@ sub wait_visible
 sub control
 {
 	my ($name, $query, $expected) = @_;
-	my $before = stats();
+	my $before = $node->cache_stats;
 	is($node->safe_psql('postgres', $query), $expected, "$name: control, first run");
 	is($node->safe_psql('postgres', $query), $expected, "$name: control, second run");
-	my $after = stats();
+	my $after = $node->cache_stats;
 	cmp_ok($after->{hits}, '>', $before->{hits},
 		"$name: control, the second run is a hit");
 }
@@ -136,7 +125,7 @@ sub check_window
 	ok(wait_visible($query, $expected),
 		"$name: the commit became visible to other sessions");
 
-	my $before = stats();
+	my $before = $node->cache_stats;
 	is($before->{invalidations}, $inval_before,
 		"$name: the writer has not invalidated yet (window open)");
 
@@ -151,7 +140,7 @@ sub check_window
 			"$name: window, existing session read $i sees the commit");
 	}
 
-	my $after = stats();
+	my $after = $node->cache_stats;
 	is($after->{hits}, $before->{hits}, "$name: no hit inside the window");
 	is($after->{invalidations}, $inval_before,
 		"$name: all window reads happened before the invalidation");
@@ -162,12 +151,12 @@ sub check_after
 {
 	my ($name, $query, $expected, $inval_before) = @_;
 
-	my $before = stats();
+	my $before = $node->cache_stats;
 	cmp_ok($before->{invalidations}, '>', $inval_before,
 		"$name: the writer's invalidation is done");
 	is($node->safe_psql('postgres', $query), $expected, "$name: after, first run");
 	is($node->safe_psql('postgres', $query), $expected, "$name: after, second run");
-	my $after = stats();
+	my $after = $node->cache_stats;
 	cmp_ok($after->{hits}, '>', $before->{hits},
 		"$name: after, the second run is a hit");
 }
@@ -185,10 +174,10 @@ sub scenario
 	# a session that exists (and has read, and cached syscache entries)
 	# before the write
 	my $reader = $node->background_psql('postgres');
-	my $h0 = stats()->{hits};
+	my $h0 = $node->cache_stats->{hits};
 	is(bgq($reader, $query), $s{old},
 		"$name: existing session reads the old value before the write");
-	cmp_ok(stats()->{hits}, '>', $h0,
+	cmp_ok($node->cache_stats->{hits}, '>', $h0,
 		"$name: existing session is served the entry cached by others");
 
 	my $writer = $node->background_psql('postgres');
@@ -207,7 +196,7 @@ sub scenario
 			"$name: before COMMIT, the writer sees its own write");
 	}
 
-	my $inval_before = stats()->{invalidations};
+	my $inval_before = $node->cache_stats->{invalidations};
 	my $t0 = time;
 	$writer->query_until(qr/go/, "\\echo go\n$s{commit}\n");
 
@@ -282,14 +271,14 @@ scenario(
 		AND pid <> pg_backend_pid()};
 
 	my $r = $node->background_psql('postgres');
-	my $before = stats();
+	my $before = $node->cache_stats;
 	my $ticket = bg_start($r, $sq);
 
 	# control: the slow read is a cacheable miss, not a bypass
 	my $started = 0;
 	for (my $i = 0; $i < 10 * $PostgreSQL::Test::Utils::timeout_default; $i++)
 	{
-		if (stats()->{misses} > $before->{misses})
+		if ($node->cache_stats->{misses} > $before->{misses})
 		{
 			$started = 1;
 			last;
@@ -307,13 +296,13 @@ scenario(
 		"$name: the slow read returns its snapshot's value");
 	$r->quit;
 
-	my $mid = stats();
+	my $mid = $node->cache_stats;
 	is($node->safe_psql('postgres', $sq), 'new5',
 		"$name: the next read sees the commit");
-	is(stats()->{hits}, $mid->{hits},
+	is($node->cache_stats->{hits}, $mid->{hits},
 		"$name: the next read is not served the in-flight rows");
 	is($node->safe_psql('postgres', $sq), 'new5', "$name: read again");
-	cmp_ok(stats()->{hits}, '>', $mid->{hits},
+	cmp_ok($node->cache_stats->{hits}, '>', $mid->{hits},
 		"$name: control, the read after is a hit");
 }
 

@@ -13,18 +13,18 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use CachealotNode;
 
 my $preload_msg = qr/cachealot must be loaded via shared_preload_libraries/;
 
 # ---------------------------------------------------------------------
 # Not preloaded
 # ---------------------------------------------------------------------
-my $plain = PostgreSQL::Test::Cluster->new('not_preloaded');
-$plain->init;
-$plain->start;
+# no preload, and no extension yet: creating it is the first check
+my $plain = CachealotNode->create('not_preloaded', library => 0, extension => 0);
 
 my ($ret, $out, $err) = $plain->psql('postgres', 'CREATE EXTENSION cachealot');
 is($ret, 0, 'not preloaded: CREATE EXTENSION succeeds');
@@ -82,50 +82,28 @@ $plain->stop;
 # ---------------------------------------------------------------------
 # Preloaded, cachealot.max_memory at its minimum
 # ---------------------------------------------------------------------
-my $small = PostgreSQL::Test::Cluster->new('small_cache');
-$small->init;
-$small->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = 'cachealot'
+my $small = CachealotNode->create(
+	'small_cache', settings => q{
 cachealot.max_memory = '1MB'
 autovacuum = off
 });
-$small->start;
 is($small->safe_psql('postgres', 'SHOW cachealot.max_memory'),
 	'1MB', 'small cache: the server started with max_memory = 1MB');
 
 $small->safe_psql(
 	'postgres', q{
-CREATE EXTENSION cachealot;
 CREATE TABLE t (id int PRIMARY KEY, v text);
 INSERT INTO t VALUES (1, 'one');
 CREATE TABLE big (id int PRIMARY KEY, pad text);
 INSERT INTO big SELECT g, repeat(md5(g::text), 6) FROM generate_series(1, 4000) g;
 });
 
-sub stats
-{
-	my ($node) = @_;
-	my @v = split /\|/,
-	  $node->safe_psql('postgres',
-		'SELECT hits, stores, evictions, entries, memory_used, memory_limit FROM cachealot_stats()'
-	  );
-	return {
-		hits => $v[0],
-		stores => $v[1],
-		evictions => $v[2],
-		entries => $v[3],
-		memory_used => $v[4],
-		memory_limit => $v[5],
-	};
-}
-
-my $s0 = stats($small);
+my $s0 = $small->cache_stats;
 is($small->safe_psql('postgres', 'SELECT v FROM t WHERE id = 1'),
 	'one', 'small cache: first run');
 is($small->safe_psql('postgres', 'SELECT v FROM t WHERE id = 1'),
 	'one', 'small cache: second run');
-my $s1 = stats($small);
+my $s1 = $small->cache_stats;
 cmp_ok($s1->{hits}, '>', $s0->{hits}, 'small cache: the second run is a hit');
 cmp_ok($s1->{memory_limit}, '>', 0, 'small cache: memory_limit is reported');
 cmp_ok($s1->{memory_limit}, '<=', 1024 * 1024,
@@ -145,7 +123,7 @@ for my $i (0 .. 19)
 }
 ok($all_right, 'small cache: large results are returned whole');
 
-my $s2 = stats($small);
+my $s2 = $small->cache_stats;
 cmp_ok($s2->{stores}, '>', $s1->{stores}, 'small cache: large results were stored');
 cmp_ok($s2->{evictions}, '>', 0, 'small cache: full, it evicts');
 cmp_ok($s2->{memory_used}, '<=', $s2->{memory_limit},
@@ -154,9 +132,9 @@ cmp_ok($s2->{memory_used}, '<=', $s2->{memory_limit},
 # still caching after evictions
 my $q = 'SELECT id, pad FROM big WHERE id BETWEEN 1901 AND 2300 ORDER BY id';
 my $first = $small->safe_psql('postgres', $q);
-my $s3 = stats($small);
+my $s3 = $small->cache_stats;
 is($small->safe_psql('postgres', $q), $first, 'small cache: same rows again');
-cmp_ok(stats($small)->{hits}, '>', $s3->{hits},
+cmp_ok($small->cache_stats->{hits}, '>', $s3->{hits},
 	'small cache: a hit after evictions');
 is($small->safe_psql('postgres', 'SELECT v FROM t WHERE id = 1'),
 	'one', 'small cache: small query still right');

@@ -25,17 +25,16 @@ use strict;
 use warnings;
 
 use IPC::Run;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest;
+use CachealotNode;
 use Time::HiRes qw(time);
 
 my $writes = 200;         # writer iterations
 my $reader_iters = 8000;  # pairs of reads per reader
 
-my $node = cachealot_node('concurrent_stale');
+my $node = CachealotNode->create('concurrent_stale');
 
 $node->safe_psql(
 	'postgres', q{
@@ -47,10 +46,10 @@ my $truth_q = 'SELECT v FROM counter WHERE id = 1 AND random() >= 0';
 my $cached_q = 'SELECT v FROM counter WHERE id = 1';
 
 # control: the cached query is cached, the truth query is not
-my $h0 = $node->safe_psql('postgres', 'SELECT hits FROM cachealot_stats()');
+my $h0 = $node->cache_stats->{hits};
 $node->safe_psql('postgres', $cached_q) for 1 .. 2;
 $node->safe_psql('postgres', $truth_q) for 1 .. 2;
-my $h1 = $node->safe_psql('postgres', 'SELECT hits FROM cachealot_stats()');
+my $h1 = $node->cache_stats->{hits};
 is($h1 - $h0, 1, 'control: the cached query hits, the truth query never does');
 
 # ---------------------------------------------------------------------
@@ -117,8 +116,7 @@ sub start_psql
 		'<', \undef, '>', $$out, '2>', $$err, $timer);
 }
 
-my $stats_before = $node->safe_psql('postgres',
-	'SELECT hits, bypasses, stores, invalidations FROM cachealot_stats()');
+my $stats_before = $node->cache_stats;
 
 my @readers = (
 	{ name => 'reader 1 (simple)', sql => $simple_reader_sql },
@@ -192,31 +190,25 @@ is($total_violations, 0, 'zero violations over all readers');
 is($overlapped, scalar(@readers),
 	'every reader ran while the writer committed (saw the counter move)');
 
-my ($hits, $bypasses, $stores, $invalidations) = split /\|/,
-  $node->safe_psql('postgres',
-	'SELECT hits, bypasses, stores, invalidations FROM cachealot_stats()');
-my ($hits0, $bypasses0, $stores0, $inval0) = split /\|/, $stats_before;
-note 'during the run: hits '
-  . ($hits - $hits0)
-  . ', bypasses '
-  . ($bypasses - $bypasses0)
-  . ', stores '
-  . ($stores - $stores0)
-  . ', invalidations '
-  . ($invalidations - $inval0);
-cmp_ok($hits - $hits0, '>', 0, 'the cache served hits during the run');
-cmp_ok($invalidations - $inval0, '>', 0, 'the writes invalidated');
+my $stats_after = $node->cache_stats;
+my %during =
+  map { $_ => $stats_after->{$_} - $stats_before->{$_} }
+  qw(hits bypasses stores invalidations);
+note "during the run: hits $during{hits}, bypasses $during{bypasses}, "
+  . "stores $during{stores}, invalidations $during{invalidations}";
+cmp_ok($during{hits}, '>', 0, 'the cache served hits during the run');
+cmp_ok($during{invalidations}, '>', 0, 'the writes invalidated');
 
 # the end state, fresh and then cached
 is($node->safe_psql('postgres', $truth_q), $expected_total,
 	'the counter holds every increment');
 is($node->safe_psql('postgres', $cached_q), $expected_total,
 	'cached query after the run: final value');
-my $h2 = $node->safe_psql('postgres', 'SELECT hits FROM cachealot_stats()');
+my $h2 = $node->cache_stats->{hits};
 is($node->safe_psql('postgres', $cached_q), $expected_total,
 	'cached query after the run, again: final value');
-cmp_ok($node->safe_psql('postgres', 'SELECT hits FROM cachealot_stats()'),
-	'>', $h2, 'control: the last read is a hit');
+cmp_ok($node->cache_stats->{hits}, '>', $h2,
+	'control: the last read is a hit');
 
 unlike(
 	slurp_file($node->logfile),

@@ -9,13 +9,12 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest;
+use CachealotNode;
 
-my $node = cachealot_node('protocols');
+my $node = CachealotNode->create('protocols');
 
 $node->safe_psql(
 	'postgres', q{
@@ -38,8 +37,6 @@ SELECT 1 / 0;
 	};
 }
 
-sub stats { return cache_stats($node); }
-
 my $bump = 0;
 for my $round (1 .. 2)
 {
@@ -57,7 +54,7 @@ for my $round (1 .. 2)
 			[qr{^$}],
 			"round $round, $mode protocol: every row right",
 			script($bump, "${mode}_$round"));
-		my $s = stats();
+		my $s = $node->cache_stats;
 		# five distinct parameter values: at most a few misses each
 		cmp_ok($s->{hits}, '>=', 180,
 			"round $round, $mode protocol: served from the cache");

@@ -21,17 +21,16 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest qw(:DEFAULT read_counting check_and_hit);
+use CachealotNode qw(check_and_hit);
 
 # bounded: no wait in this test may take more than a minute
 $PostgreSQL::Test::Utils::timeout_default = 60;
 
-my $node = cachealot_node(
-	'two_phase', q{
+my $node = CachealotNode->create(
+	'two_phase', settings => q{
 max_prepared_transactions = 10
 # every eligible query is cached, whatever the default admission rule
 cachealot.min_cost = 0

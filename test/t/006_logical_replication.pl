@@ -19,32 +19,30 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
+
+use CachealotNode qw(check_and_hit_retrying);
 
 # bounded: no wait in this test may take more than a minute
 $PostgreSQL::Test::Utils::timeout_default = 60;
 
-my $pub = PostgreSQL::Test::Cluster->new('publisher');
-$pub->init(allows_streaming => 'logical');
-$pub->append_conf('postgresql.conf', q{
+my $pub = CachealotNode->create(
+	'publisher',
+	library => 0,
+	extension => 0,
+	init => { allows_streaming => 'logical' },
+	settings => q{
 autovacuum = off
 # small, so that the large transaction below is streamed
 logical_decoding_work_mem = 64kB
 });
-$pub->start;
 
-my $sub = PostgreSQL::Test::Cluster->new('subscriber');
-$sub->init;
-$sub->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'cachealot'
+my $sub = CachealotNode->create(
+	'subscriber', settings => q{
 cachealot.min_cost = 0
 autovacuum = off
 });
-$sub->start;
 
 my $schema = q{
 CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL);
@@ -55,7 +53,7 @@ INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');
 INSERT INTO u VALUES (1, 10);
 CREATE PUBLICATION pub FOR TABLE t, u;
 });
-$sub->safe_psql('postgres', "CREATE EXTENSION cachealot;\n" . $schema);
+$sub->safe_psql('postgres', $schema);
 
 my $q_t = q{SELECT string_agg(id::text || ':' || v, ',' ORDER BY id) FROM t};
 my $q_tcount = 'SELECT count(*), sum(id) FROM t';
@@ -63,35 +61,15 @@ my $q_u = 'SELECT sum(n) FROM u';
 
 my $reader = $sub->background_psql('postgres');
 
-# Run $sql in the reader; return its output and how many hits it added
-sub read_counting
-{
-	my ($sql) = @_;
-	my $h0 = $reader->query_safe('SELECT hits FROM cachealot_stats()');
-	my $out = $reader->query_safe($sql);
-	my $h1 = $reader->query_safe('SELECT hits FROM cachealot_stats()');
-	return ($out, $h1 - $h0);
-}
-
-# The query returns $want, and a repeat is served from the cache.  The
-# subscription's workers commit transactions of their own now and then (sync
-# state changes), and a reader whose snapshot a commit overtook rightly
-# bypasses: so the repeat may take a few tries to hit, and every try must
-# return $want.
-sub check_and_hit
+# Each check: the query returns $want in the reader, and a repeat is served
+# from the cache.  The subscription's workers commit transactions of their
+# own now and then (sync state changes), and a reader whose snapshot a
+# commit overtook rightly bypasses: so the repeat may take a few tries to
+# hit, and every try must return $want.
+sub reader_check_and_hit
 {
 	my ($name, $sql, $want) = @_;
-	my ($out) = read_counting($sql);
-	is($out, $want, "$name: value");
-	my ($again, $hits);
-	for my $try (1 .. 20)
-	{
-		($again, $hits) = read_counting($sql);
-		last if $again ne $want || $hits > 0;
-		usleep(50_000);
-	}
-	is($again, $want, "$name: value again");
-	cmp_ok($hits, '>', 0, "$name: the repeat is served from the cache");
+	check_and_hit_retrying($name, $reader, $sql, $want, 20);
 }
 
 # ---------------------------------------------------------------------
@@ -115,9 +93,9 @@ SELECT count(*) > 0 FROM pg_locks
 	'a table sync worker waits for the lock');
 
 # the empty result, cached now
-check_and_hit('before the sync', $q_t, '');
-check_and_hit('before the sync, count', $q_tcount, '0|');
-check_and_hit('before the sync, u', $q_u, '');
+reader_check_and_hit('before the sync', $q_t, '');
+reader_check_and_hit('before the sync, count', $q_tcount, '0|');
+reader_check_and_hit('before the sync, u', $q_u, '');
 
 # let the sync run
 $locker->query_safe('COMMIT');
@@ -127,9 +105,9 @@ ok( $sub->poll_query_until(
 SELECT count(*) = 2 FROM pg_subscription_rel WHERE srsubstate IN ('r', 's')}),
 	'the initial sync finished');
 
-check_and_hit('after the sync', $q_t, '1:one,2:two,3:three');
-check_and_hit('after the sync, count', $q_tcount, '3|6');
-check_and_hit('after the sync, u', $q_u, '10');
+reader_check_and_hit('after the sync', $q_t, '1:one,2:two,3:three');
+reader_check_and_hit('after the sync, count', $q_tcount, '3|6');
+reader_check_and_hit('after the sync, u', $q_u, '10');
 $pub->wait_for_catchup('sub');
 
 # ---------------------------------------------------------------------
@@ -141,11 +119,11 @@ sub replicate
 {
 	my ($name, $sql, %want) = @_;
 	# control: the queries hit before the change
-	check_and_hit("$name, before: $_", $_, $want{before}{$_})
+	reader_check_and_hit("$name, before: $_", $_, $want{before}{$_})
 	  for sort keys %{ $want{before} };
 	$pub->safe_psql('postgres', $sql);
 	$pub->wait_for_catchup('sub');
-	check_and_hit("$name, after: $_", $_, $want{after}{$_})
+	reader_check_and_hit("$name, after: $_", $_, $want{after}{$_})
 	  for sort keys %{ $want{after} };
 }
 

@@ -27,18 +27,17 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest qw(:DEFAULT read_counting check_and_hit);
+use CachealotNode qw(check_and_hit);
 use Time::HiRes qw(usleep time);
 
 # bounded: no wait in this test may take more than a minute
 $PostgreSQL::Test::Utils::timeout_default = 60;
 
-my $node = cachealot_node(
-	'internal_commits', q{
+my $node = CachealotNode->create(
+	'internal_commits', settings => q{
 cachealot.min_cost = 0
 # deterministic rewrites (dead rows removed) and no background transaction
 # between a read's snapshot and its lookup
@@ -106,13 +105,6 @@ sub ctid_query
 	return "SELECT string_agg(ctid::text || '=' || id::text || ':' || v, ',' ORDER BY id) FROM $table";
 }
 
-# What the executor returns, the cache off
-sub truth
-{
-	my ($sql) = @_;
-	return $node->safe_psql('postgres', "SET cachealot.enabled = off;\n$sql");
-}
-
 # Wait until backend $pid waits for a lock; return what it waits for (the
 # relation's name, or the lock type)
 sub lock_awaited
@@ -148,7 +140,7 @@ sub stepwise
 {
 	my ($name, $cmd, @tables) = @_;
 	my %q = map { $_ => ctid_query($_) } @tables;
-	my %before = map { $_ => truth($q{$_}) } @tables;
+	my %before = map { $_ => $node->truth($q{$_}) } @tables;
 
 	check_and_hit("$name: before, $_", $reader, $q{$_}, $before{$_})
 	  for @tables;
@@ -174,7 +166,7 @@ sub stepwise
 		# the tables it processed are rewritten and committed
 		for my $d (@done)
 		{
-			my $want = truth($q{$d});
+			my $want = $node->truth($q{$d});
 			isnt($want, $before{$d}, "$name: mid-command, $d was rewritten");
 			check_and_hit("$name: mid-command, $d", $reader, $q{$d}, $want);
 		}
@@ -193,7 +185,7 @@ sub stepwise
 
 	for my $t (@tables)
 	{
-		my $want = truth($q{$t});
+		my $want = $node->truth($q{$t});
 		isnt($want, $before{$t}, "$name: $t was rewritten");
 		check_and_hit("$name: after, $t", $reader, $q{$t}, $want);
 	}
@@ -206,7 +198,7 @@ stepwise('CLUSTER of a partitioned table', 'CLUSTER cp USING cp_id',
 
 # the partitioned parent's query after it all
 check_and_hit('CLUSTER of a partitioned table: the parent', $reader,
-	ctid_query('cp'), truth(ctid_query('cp')));
+	ctid_query('cp'), $node->truth(ctid_query('cp')));
 
 # ---------------------------------------------------------------------
 # 2. DETACH PARTITION CONCURRENTLY

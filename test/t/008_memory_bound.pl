@@ -36,17 +36,16 @@ use warnings;
 
 use Digest::MD5 qw(md5_hex);
 use IPC::Run;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest;
+use CachealotNode;
 use Time::HiRes qw(usleep time);
 
 my $t_start = time;
 
-my $node = cachealot_node(
-	'memory_bound', q{
+my $node = CachealotNode->create(
+	'memory_bound', settings => q{
 cachealot.max_memory = '2MB'
 # every eligible query is cached, whatever the default admission rule
 cachealot.min_cost = 0
@@ -61,8 +60,6 @@ CREATE TABLE big (id int PRIMARY KEY, v text NOT NULL);
 INSERT INTO big SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, $nrows) g;
 CREATE TABLE sampler_stop (x int);
 });
-
-sub stats { return cache_stats($node); }
 
 # what big holds for one id
 my %val_memo;
@@ -117,7 +114,7 @@ sub run_checked
 # Baseline: an empty cache is the fixed index
 # ---------------------------------------------------------------------
 $node->safe_psql('postgres', 'SELECT cachealot_flush()');
-my $s0 = stats();
+my $s0 = $node->cache_stats;
 my $baseline = $s0->{memory_used};
 my $limit = $s0->{memory_limit};
 is($limit, 2 * 1024 * 1024, 'memory_limit is cachealot.max_memory');
@@ -163,7 +160,7 @@ END $$;}
 		'<', \undef, '>', \$smp_out, '2>', \$smp_err,
 		IPC::Run::timeout(180));
 
-	my $before = stats();
+	my $before = $node->cache_stats;
 	my $total_bytes = 0;
 	my $i = 0;
 	my $all_ok = 1;
@@ -183,9 +180,9 @@ END $$;}
 				$hot_runs += @hot;
 			}
 		}
-		my $bs = stats();
+		my $bs = $node->cache_stats;
 		my ($ok, $msg) = run_checked(\@q);
-		my $as = stats();
+		my $as = $node->cache_stats;
 		$all_ok &&= $ok;
 		ok($ok, "$name: batch $b: no error, every row right") or diag($msg);
 		cmp_ok($as->{memory_used}, '<=', $limit,
@@ -200,7 +197,7 @@ END $$;}
 			$as->{evictions} - $bs->{evictions}, $as->{entries},
 			$as->{memory_used});
 	}
-	my $after = stats();
+	my $after = $node->cache_stats;
 
 	$node->safe_psql('postgres', 'INSERT INTO sampler_stop VALUES (1)');
 	my $sampler_ok = eval { $sampler->finish; 1 } && ($sampler->result // 0) == 0;
@@ -251,11 +248,11 @@ END $$;}
 		# a few of them again: hits
 		push @q, @q[ -10 .. -1 ];
 
-		my $bs = stats();
+		my $bs = $node->cache_stats;
 		my ($ok, $msg) = run_checked(\@q);
-		my $fs = stats();
+		my $fs = $node->cache_stats;
 		my $dropped = $node->safe_psql('postgres', 'SELECT cachealot_flush()');
-		my $as = stats();
+		my $as = $node->cache_stats;
 
 		# (nearly) every distinct result is stored, round after round: memory
 		# freed by the flushes and evictions is really reusable.  A few
@@ -287,10 +284,10 @@ END $$;}
 	is($leaks, 0, "$name: memory_used returned to $baseline after every flush");
 
 	# and the emptied area still has room for a large result (~300 kB)
-	my $b = stats();
+	my $b = $node->cache_stats;
 	is($b->{entries}, 0, "$name: empty after the last round");
 	my ($ok, $msg) = run_checked([ [ range_query(7001, 300) ], [ range_query(7001, 300) ] ]);
-	my $a = stats();
+	my $a = $node->cache_stats;
 	ok($ok, "$name: a 300 kB result after the rounds: right rows") or diag($msg);
 	is($a->{stores} - $b->{stores}, 1, "$name: a 300 kB result is stored after the rounds");
 	is($a->{hits} - $b->{hits}, 1, "$name: and hits");
@@ -321,11 +318,11 @@ sub twice
 {
 	my ($name, $lo, $n) = @_;
 	my ($sql, $want) = range_query($lo, $n);
-	my $before = stats();
+	my $before = $node->cache_stats;
 	my ($ok1, $msg1) = run_checked([ [ $sql, $want ] ]);
-	my $mid = stats();
+	my $mid = $node->cache_stats;
 	my ($ok2, $msg2) = run_checked([ [ $sql, $want ] ]);
-	my $after = stats();
+	my $after = $node->cache_stats;
 	ok($ok1 && $ok2, "$name: right rows both times") or diag("$msg1; $msg2");
 	return ($mid->{stores} - $before->{stores}, $after->{hits} - $mid->{hits});
 }
@@ -393,10 +390,10 @@ for my $round ('flush', 'evict')
 	my $name = "slow reader ($round)";
 	$node->safe_psql('postgres', 'SELECT cachealot_flush()');
 
-	my $s1 = stats();
+	my $s1 = $node->cache_stats;
 	my $first = $node->safe_psql('postgres', $copy_sql);
 	is("$first\n", $copy_want, "$name: first run right");
-	my $s2 = stats();
+	my $s2 = $node->cache_stats;
 	is($s2->{stores} - $s1->{stores}, 1, "$name: the large result was stored");
 	my $entry_bytes = $s2->{memory_used} - $s1->{memory_used};
 	cmp_ok($entry_bytes, '>', 600_000, "$name: the entry takes $entry_bytes bytes");
@@ -422,14 +419,14 @@ for my $round ('flush', 'evict')
 		usleep(10_000);
 	}
 	ok($blocked, "$name: the backend is blocked sending the result");
-	my $s3 = stats();
+	my $s3 = $node->cache_stats;
 	is($s3->{hits} - $s2->{hits}, 1, "$name: the blocked client is replaying a hit");
 
 	if ($round eq 'flush')
 	{
 		my $dropped = $node->safe_psql('postgres', 'SELECT cachealot_flush()');
 		cmp_ok($dropped, '>=', 1, "$name: the flush dropped the entry being replayed");
-		my $s4 = stats();
+		my $s4 = $node->cache_stats;
 		is($s4->{entries}, 0, "$name: no entries after the flush");
 		cmp_ok($s4->{memory_used}, '>=', $baseline + $entry_bytes,
 			"$name: the pinned entry's memory is kept while it is replayed");
@@ -439,7 +436,7 @@ for my $round ('flush', 'evict')
 	my ($ok, $msg) = churn($round eq 'flush' ? 600 : 1500);
 	ok($ok, "$name: churn while the client is blocked: no error, rows right")
 	  or diag($msg);
-	my $s5 = stats();
+	my $s5 = $node->cache_stats;
 	cmp_ok($s5->{evictions} - $s3->{evictions}, '>', 0,
 		"$name: entries were evicted while the client was blocked");
 	cmp_ok($s5->{memory_used}, '<=', $limit, "$name: memory_used within the limit");
@@ -459,9 +456,9 @@ for my $round ('flush', 'evict')
 	if ($round eq 'evict')
 	{
 		# the pinned entry itself was evicted (unlinked) underneath the reader
-		my $b = stats();
+		my $b = $node->cache_stats;
 		my $again = $node->safe_psql('postgres', $copy_sql);
-		my $a = stats();
+		my $a = $node->cache_stats;
 		is("$again\n", $copy_want, "$name: the query again gives the right rows");
 		is($a->{hits} - $b->{hits}, 0,
 			"$name: the entry being replayed had been evicted");
@@ -469,7 +466,7 @@ for my $round ('flush', 'evict')
 
 	# once the reader has let go, nothing stays behind
 	$node->safe_psql('postgres', 'SELECT cachealot_flush()');
-	my $s6 = stats();
+	my $s6 = $node->cache_stats;
 	is($s6->{entries}, 0, "$name: empty after a flush");
 	is($s6->{memory_used}, $baseline,
 		"$name: memory_used back to the baseline once the pin is released");
@@ -477,7 +474,7 @@ for my $round ('flush', 'evict')
 	# and the server is healthy: cache and hit again
 	my ($hsql, $hwant) = range_query(12345, 3);
 	my ($ok1) = run_checked([ [ $hsql, $hwant ], [ $hsql, $hwant ] ]);
-	my $s7 = stats();
+	my $s7 = $node->cache_stats;
 	ok($ok1, "$name: the server still answers");
 	is($s7->{hits} - $s6->{hits}, 1, "$name: and hits again");
 }

@@ -40,17 +40,16 @@ use strict;
 use warnings;
 
 use IPC::Run;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest;
+use CachealotNode;
 use Time::HiRes qw(usleep time);
 
 my $t_start = time;
 
-my $node = cachealot_node(
-	'faults', q{
+my $node = CachealotNode->create(
+	'faults', settings => q{
 # every eligible query is cached, whatever the default admission rule
 cachealot.min_cost = 0
 autovacuum = off
@@ -83,15 +82,6 @@ INSERT INTO bigt SELECT g, repeat(chr(65 + g % 26), 1000)
 CREATE TABLE w (id int PRIMARY KEY, v int NOT NULL);
 INSERT INTO w VALUES (1, 100), (2, 200), (3, 300);
 });
-
-sub stats { return cache_stats($node); }
-
-# The truth: read with the cache off
-sub truth
-{
-	my ($sql) = @_;
-	return $node->safe_psql('postgres', "SET cachealot.enabled = off; $sql");
-}
 
 sub wait_for
 {
@@ -156,15 +146,18 @@ sub gone
 		"SELECT count(*) FROM pg_stat_activity WHERE pid = $pid") eq '0';
 }
 
-# Run a query twice; checks both results and that the second one is a hit
-sub check_and_hit
+# Run a query twice, each time in a new connection (the module's
+# check_and_hit reads in one session and asks for any hit): checks both
+# results and that the second run is exactly one hit; returns how many
+# results the first run stored
+sub node_check_and_hit
 {
 	my ($name, $sql, $want) = @_;
-	my $b = stats();
+	my $b = $node->cache_stats;
 	is($node->safe_psql('postgres', $sql), $want, "$name: right rows");
-	my $m = stats();
+	my $m = $node->cache_stats;
 	is($node->safe_psql('postgres', $sql), $want, "$name: right rows again");
-	my $a = stats();
+	my $a = $node->cache_stats;
 	is($a->{hits} - $m->{hits}, 1, "$name: the second run is a hit");
 	return $m->{stores} - $b->{stores};
 }
@@ -173,7 +166,7 @@ sub check_and_hit
 sub nothing_stored
 {
 	my ($name, $before) = @_;
-	my $after = stats();
+	my $after = $node->cache_stats;
 	is($after->{stores}, $before->{stores}, "$name: nothing stored");
 	is($after->{entries}, $before->{entries}, "$name: entries unchanged");
 	is($after->{memory_used}, $before->{memory_used},
@@ -186,7 +179,7 @@ my $slow_sql = 'SELECT id, v, slow(id) FROM t ORDER BY id';
 my $slow_want = join("\n", map { "$_|" . ($_ * 10) . "|$_" } (1 .. $slow_rows));
 
 $node->safe_psql('postgres', 'SELECT cachealot_flush()');
-my $baseline = stats()->{memory_used};
+my $baseline = $node->cache_stats->{memory_used};
 note "baseline memory_used: $baseline";
 
 # ---------------------------------------------------------------------
@@ -194,9 +187,9 @@ note "baseline memory_used: $baseline";
 # ---------------------------------------------------------------------
 {
 	my $name = 'pg_cancel_backend mid-capture';
-	my $before = stats();
+	my $before = $node->cache_stats;
 	my $bg = bg_start('cancel_me', $slow_sql);
-	ok(wait_for(sub { stats()->{misses} > $before->{misses} }),
+	ok(wait_for(sub { $node->cache_stats->{misses} > $before->{misses} }),
 		"$name: the slow query started as a miss");
 	usleep(400_000);    # a few rows captured
 	my $pid = bg_pid($bg, "AND state = 'active'");
@@ -208,14 +201,14 @@ note "baseline memory_used: $baseline";
 	like($bg->{err}, qr/canceling statement due to user request/,
 		"$name: it was cancelled");
 	nothing_stored($name, $before);
-	is(check_and_hit("$name, then the same query", $slow_sql, $slow_want),
+	is(node_check_and_hit("$name, then the same query", $slow_sql, $slow_want),
 		1, "$name: the same query afterwards is stored");
 }
 
 {
 	my $name = 'statement_timeout mid-capture';
 	$node->safe_psql('postgres', 'SELECT cachealot_flush()');
-	my $before = stats();
+	my $before = $node->cache_stats;
 	my ($ret, $out, $err) = $node->psql('postgres',
 		"SET statement_timeout = '500ms'; $slow_sql");
 	isnt($ret, 0, "$name: the query failed");
@@ -223,7 +216,7 @@ note "baseline memory_used: $baseline";
 		"$name: it timed out");
 	my $after = nothing_stored($name, $before);
 	is($after->{misses} - $before->{misses}, 1, "$name: it was a capturing miss");
-	is(check_and_hit("$name, then the same query", $slow_sql, $slow_want),
+	is(node_check_and_hit("$name, then the same query", $slow_sql, $slow_want),
 		1, "$name: the same query afterwards is stored");
 }
 
@@ -231,7 +224,7 @@ note "baseline memory_used: $baseline";
 	my $name = 'ERROR on a late row';
 	my $dsql = 'SELECT id, 1000 / v FROM d ORDER BY id';
 	$node->safe_psql('postgres', 'SELECT cachealot_flush()');
-	my $before = stats();
+	my $before = $node->cache_stats;
 	for my $i (1 .. 2)
 	{
 		my ($ret, $out, $err) = $node->psql('postgres', $dsql);
@@ -262,7 +255,7 @@ SELECT 'done';});
 	$node->safe_psql('postgres', 'UPDATE d SET v = 5 WHERE id = 15');
 	my $dwant = join("\n",
 		map { "$_|" . int(1000 / ($_ == 15 ? 5 : $_)) } (1 .. 20));
-	is(check_and_hit("$name, after the fix", $dsql, $dwant),
+	is(node_check_and_hit("$name, after the fix", $dsql, $dwant),
 		1, "$name: the query is stored once it succeeds");
 }
 
@@ -280,15 +273,15 @@ sub start_blocked_hit
 {
 	my ($name, $app, $pgoptions, $tail) = @_;
 	$node->safe_psql('postgres', 'SELECT cachealot_flush()');
-	my $s1 = stats();
+	my $s1 = $node->cache_stats;
 	is($node->safe_psql('postgres', $copy_sql), $copy_want, "$name: first run");
-	my $s2 = stats();
+	my $s2 = $node->cache_stats;
 	is($s2->{stores} - $s1->{stores}, 1, "$name: the large result is stored");
 	my $bg = bg_start($app, "$copy_sql;\n" . ($tail // ''), $pgoptions);
 	ok( wait_for(
 			sub { bg_pid($bg, "AND wait_event = 'ClientWrite'") ne '' }),
 		"$name: the backend is blocked sending the hit");
-	is(stats()->{hits} - $s2->{hits}, 1, "$name: it is replaying a hit");
+	is($node->cache_stats->{hits} - $s2->{hits}, 1, "$name: it is replaying a hit");
 	return $bg;
 }
 
@@ -297,10 +290,10 @@ sub pin_released
 {
 	my ($name) = @_;
 	$node->safe_psql('postgres', 'SELECT cachealot_flush()');
-	my $s = stats();
+	my $s = $node->cache_stats;
 	is($s->{entries}, 0, "$name: empty after a flush");
 	is($s->{memory_used}, $baseline, "$name: no pinned memory left behind");
-	check_and_hit("$name: the large result again", $copy_sql, $copy_want);
+	node_check_and_hit("$name: the large result again", $copy_sql, $copy_want);
 }
 
 {
@@ -367,31 +360,50 @@ my $w_val = 200;
 sub w_alive
 {
 	my ($name) = @_;
-	is(truth($w_sql), $w_val, "$name: the committed value is $w_val");
-	check_and_hit("$name: w", $w_sql, $w_val);
+	is($node->truth($w_sql), $w_val, "$name: the committed value is $w_val");
+	node_check_and_hit("$name: w", $w_sql, $w_val);
 	$w_val++;
 	$node->safe_psql('postgres', "UPDATE w SET v = $w_val WHERE id = 2");
-	check_and_hit("$name: w after a new write", $w_sql, $w_val);
+	node_check_and_hit("$name: w after a new write", $w_sql, $w_val);
+}
+
+# After a control that w.2 hits, a writer (application name $app) whose
+# commit of a new value is visible but held in the commit window
+# (cachealot.test_commit_delay): its background session, its backend's pid
+# and the new value
+sub start_window_writer
+{
+	my ($name, $app) = @_;
+	node_check_and_hit("$name: control", $w_sql, $w_val);
+	my $new = $w_val + 1000;
+	my $bg = bg_start($app,
+		"SET cachealot.test_commit_delay = 20000; UPDATE w SET v = $new WHERE id = 2"
+	);
+	ok(wait_for(sub { $node->truth($w_sql) eq $new }),
+		"$name: the commit became visible");
+	my $pid = bg_pid($bg);
+	isnt($pid, '', "$name: the writer is still in its commit");
+	return ($bg, $pid, $new);
 }
 
 {
 	my $name = 'session quits mid-transaction';
-	check_and_hit("$name: control", $w_sql, $w_val);
+	node_check_and_hit("$name: control", $w_sql, $w_val);
 	my $s = $node->background_psql('postgres');
 	$s->query_safe('BEGIN');
 	$s->query_safe('UPDATE w SET v = -1 WHERE id = 2');
 	is($s->query_safe($w_sql), '-1', "$name: the writer sees its own write");
 	my $pid = $s->query_safe('SELECT pg_backend_pid()');
-	my $h0 = stats()->{hits};
+	my $h0 = $node->cache_stats->{hits};
 	is($node->safe_psql('postgres', $w_sql), $w_val,
 		"$name: others see the committed value meanwhile");
-	cmp_ok(stats()->{hits}, '>', $h0, "$name: and it hits meanwhile");
+	cmp_ok($node->cache_stats->{hits}, '>', $h0, "$name: and it hits meanwhile");
 	$s->quit;
 	ok(wait_for(sub { gone($pid) }), "$name: the backend exited");
-	$h0 = stats()->{hits};
+	$h0 = $node->cache_stats->{hits};
 	is($node->safe_psql('postgres', $w_sql), $w_val,
 		"$name: the committed value after the exit");
-	cmp_ok(stats()->{hits}, '>', $h0, "$name: served from the cache");
+	cmp_ok($node->cache_stats->{hits}, '>', $h0, "$name: served from the cache");
 	w_alive($name);
 }
 
@@ -411,15 +423,7 @@ sub w_alive
 
 {
 	my $name = 'pg_terminate_backend in the commit window';
-	check_and_hit("$name: control", $w_sql, $w_val);
-	my $new = $w_val + 1000;
-	my $bg = bg_start('window_term',
-		"SET cachealot.test_commit_delay = 20000; UPDATE w SET v = $new WHERE id = 2"
-	);
-	ok(wait_for(sub { truth($w_sql) eq $new }),
-		"$name: the commit became visible");
-	my $pid = bg_pid($bg);
-	isnt($pid, '', "$name: the writer is still in its commit");
+	my ($bg, $pid, $new) = start_window_writer($name, 'window_term');
 	$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 	ok(wait_for(sub { gone($pid) }), "$name: the writer exited");
 	bg_finish($bg);
@@ -442,7 +446,7 @@ sub kill9_and_wait
 		$offset);
 	ok($node->poll_query_until('postgres', 'SELECT true'),
 		"$name: the server restarted");
-	my $s = stats();
+	my $s = $node->cache_stats;
 	is($s->{entries}, 0, "$name: the cache came back empty");
 	is($s->{memory_used}, $baseline, "$name: memory_used is the bare index");
 }
@@ -450,16 +454,16 @@ sub kill9_and_wait
 {
 	my $name = 'SIGKILL mid-capture';
 	$node->safe_psql('postgres', 'SELECT cachealot_flush()');
-	my $before = stats();
+	my $before = $node->cache_stats;
 	my $bg = bg_start('kill_capture', $slow_sql);
-	ok(wait_for(sub { stats()->{misses} > $before->{misses} }),
+	ok(wait_for(sub { $node->cache_stats->{misses} > $before->{misses} }),
 		"$name: the slow query started as a miss");
 	usleep(400_000);
 	my $pid = bg_pid($bg, "AND state = 'active'");
 	isnt($pid, '', "$name: the query is running");
 	kill9_and_wait($name, $pid);
 	isnt(bg_finish($bg), 0, "$name: the client lost its connection");
-	is(check_and_hit("$name: the slow query", $slow_sql, $slow_want),
+	is(node_check_and_hit("$name: the slow query", $slow_sql, $slow_want),
 		1, "$name: the slow query is stored again");
 	w_alive($name);
 }
@@ -472,31 +476,23 @@ sub kill9_and_wait
 	isnt(bg_finish($bg), 0, "$name: the client lost its connection");
 	cmp_ok(length($bg->{out}), '<', length($copy_want),
 		"$name: the client had not got the whole result");
-	is(check_and_hit("$name: the large result", $copy_sql, $copy_want),
+	is(node_check_and_hit("$name: the large result", $copy_sql, $copy_want),
 		1, "$name: the large result is stored again");
 	w_alive($name);
 }
 
 {
 	my $name = 'SIGKILL in the commit window';
-	check_and_hit("$name: control", $w_sql, $w_val);
-	my $new = $w_val + 1000;
-	my $bg = bg_start('window_kill',
-		"SET cachealot.test_commit_delay = 20000; UPDATE w SET v = $new WHERE id = 2"
-	);
-	ok(wait_for(sub { truth($w_sql) eq $new }),
-		"$name: the commit became visible");
-	my $pid = bg_pid($bg);
-	isnt($pid, '', "$name: the writer is still in its commit");
-	my $h0 = stats()->{hits};
+	my ($bg, $pid, $new) = start_window_writer($name, 'window_kill');
+	my $h0 = $node->cache_stats->{hits};
 	is($node->safe_psql('postgres', $w_sql), $new,
 		"$name: a reader in the window sees the commit");
-	is(stats()->{hits}, $h0, "$name: and is not served the old entry");
+	is($node->cache_stats->{hits}, $h0, "$name: and is not served the old entry");
 	kill9_and_wait($name, $pid);
 	bg_finish($bg);
 	$w_val = $new;
 	w_alive($name);
-	check_and_hit("$name: t", 'SELECT v FROM t WHERE id = 3', 30);
+	node_check_and_hit("$name: t", 'SELECT v FROM t WHERE id = 3', 30);
 }
 
 # ---------------------------------------------------------------------
@@ -553,7 +549,7 @@ END LOOP; END \$\$;\n};
 	my $run_all = sub {
 		my ($label) = @_;
 		my $q = $expect->();
-		my $b = stats();
+		my $b = $node->cache_stats;
 		my $wrong = 0;
 		for my $e (@$q)
 		{
@@ -565,7 +561,7 @@ END LOOP; END \$\$;\n};
 			}
 		}
 		is($wrong, 0, "$name: $label: all " . scalar(@$q) . ' queries right');
-		my $a = stats();
+		my $a = $node->cache_stats;
 		return ($a->{hits} - $b->{hits}, scalar(@$q));
 	};
 
@@ -574,7 +570,7 @@ END LOOP; END \$\$;\n};
 	is($hits, $nq, "$name: before the write, every query hits");
 
 	$t0 = time;
-	my $inv0 = stats()->{invalidations};
+	my $inv0 = $node->cache_stats->{invalidations};
 	my ($ret, $out, $err) = $node->psql(
 		'postgres', qq{
 BEGIN;
@@ -585,7 +581,7 @@ END LOOP; END \$\$;
 COMMIT;});
 	is($ret, 0, "$name: the transaction writing every partition committed");
 	is($err, '', "$name: without any error");
-	my $inv = stats()->{invalidations} - $inv0;
+	my $inv = $node->cache_stats->{invalidations} - $inv0;
 	note sprintf('%s: write transaction took %.1f s, %d invalidations',
 		$name, time - $t0, $inv);
 	cmp_ok($inv, '>=', 1000, "$name: the commit invalidated the partitions' slots");

@@ -15,7 +15,8 @@
 # published(path, k): what a writer has committed, written after its COMMIT
 # returned.
 #
-# Writers (forked Perl processes, each running psql scripts in chunks):
+# Writers (forked Perl processes, each running psql scripts in chunks, see
+# test/perl/CachealotProcs.pm):
 #   W1 "bank":   transfers (some ROLLBACK, some SAVEPOINT/ROLLBACK TO and
 #                RELEASE), TRUNCATE + refill of side (some rolled back),
 #                TRUNCATE alone of the scratch tables (inherited children,
@@ -65,11 +66,12 @@ use strict;
 use warnings;
 
 use IPC::Run;
-use POSIX ();
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
+
+use CachealotNode;
+use CachealotProcs qw(run_psql_file write_file);
 
 my $duration = $ENV{CACHEALOT_STRESS_SECONDS} // 20;
 die "CACHEALOT_STRESS_SECONDS must be a positive number"
@@ -87,19 +89,16 @@ my $W3_BASE = 1000000;    # W3's ids and markers; W2's stay below
 my @REGIONS = qw(eu us ap);
 my @LEAVES = qw(events_eu events_us events_ap_lo events_ap_hi);
 
-my $node = PostgreSQL::Test::Cluster->new('stress');
-$node->init;
-my $preload = $library ? "'$library'" : "'cachealot'";
-$node->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = $preload
+my $node = CachealotNode->create(
+	'stress',
+	($library ? (library_file => $library) : ()),
+	settings => q{
 max_connections = 40
 deadlock_timeout = 100ms
 log_lock_waits = off
 # a failing pgbench check shows its values
 log_parameter_max_length_on_error = -1
 });
-$node->start;
 
 # ---------------------------------------------------------------------
 # Schema and initial data
@@ -132,20 +131,6 @@ sub leaf_max
 	return \%max;
 }
 
-my $create_ext;
-if ($library)
-{
-	# the install script, with the functions bound to the private library
-	my $sql = slurp_file('cachealot--1.0.sql');
-	$sql =~ s/^\\echo.*$//mg;
-	$sql =~ s/MODULE_PATHNAME/$library/g;
-	$create_ext = $sql;
-}
-else
-{
-	$create_ext = 'CREATE EXTENSION cachealot;';
-}
-
 my $initial_rows = join(",\n",
 	map { "($_, '$rows{$_}[0]', $rows{$_}[1], $rows{$_}[2], $rows{$_}[3])" }
 	  sort { $a <=> $b } keys %rows);
@@ -156,7 +141,6 @@ my $initial_pub = join(",\n",
 
 $node->safe_psql(
 	'postgres', qq{
-$create_ext
 CREATE TABLE accounts (id int PRIMARY KEY, bal int NOT NULL);
 INSERT INTO accounts SELECT g, $INITIAL_BAL FROM generate_series(1, $NACCOUNTS) g;
 -- per-writer commit counters, outside the transfers' total
@@ -441,21 +425,8 @@ sub pick_params
 # ---------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------
-my $psql = $node->installed_command('psql');
 my $pgbench = $node->installed_command('pgbench');
-my $connstr = $node->connstr('postgres');
 my $dir = PostgreSQL::Test::Utils::tempdir();
-
-sub stats
-{
-	my $out = $node->safe_psql('postgres',
-		'SELECT hits, misses, stores, bypasses, invalidations, evictions, entries FROM cachealot_stats()'
-	);
-	my @v = split /\|/, $out;
-	my %s;
-	@s{qw(hits misses stores bypasses invalidations evictions entries)} = @v;
-	return \%s;
-}
 
 sub fmt_stats
 {
@@ -463,29 +434,6 @@ sub fmt_stats
 	return join(', ',
 		map { "$_ $s->{$_}" }
 		  qw(hits misses stores bypasses invalidations evictions entries));
-}
-
-# Run a script with psql, stdout and stderr to files; returns exit code
-sub run_psql_file
-{
-	my ($sqlfile, $out, $err, $timeout) = @_;
-	my $h = IPC::Run::start(
-		[
-			$psql, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $connstr, '-f',
-			$sqlfile
-		],
-		'<', \undef, '>', $out, '2>', $err,
-		IPC::Run::timeout($timeout));
-	my $ok = eval { $h->finish; 1 };
-	return $ok ? $h->full_result(0) : -1;
-}
-
-sub write_file
-{
-	my ($file, $text) = @_;
-	open my $fh, '>', $file or die "could not write $file: $!";
-	print $fh $text;
-	close $fh or die "could not write $file: $!";
 }
 
 # ---------------------------------------------------------------------
@@ -1011,66 +959,35 @@ SELECT 1 / 0 AS read_after_commit_violation, :c1::text, :p1::text, :c2::text, :p
 # ---------------------------------------------------------------------
 # The storm
 # ---------------------------------------------------------------------
-my $stats_before = stats();
+my $stats_before = $node->cache_stats;
 note 'stats before the storm: ' . fmt_stats($stats_before);
 
 my $t0 = time;
 my $deadline = $t0 + $duration;
 my $proc_timeout = $duration + 120;
 
-# Run a role in a child process: chunk after chunk of psql until the
-# deadline.  The child never touches Test::More and leaves with _exit
-# (no END blocks: the node and the temporary directory belong to the
-# parent).
-sub spawn_role
-{
-	my ($name, $role_seed, $make_chunk, $chunk_iters) = @_;
-	my $pid = fork();
-	die "fork failed: $!" unless defined $pid;
-	return $pid if $pid;
-
-	my $rc = 0;
-	eval {
-		srand($role_seed);
-		my $n = 0;
-		while (time < $deadline)
-		{
-			$n++;
-			my $base = sprintf('%s/%s_%04d', $dir, $name, $n);
-			write_file("$base.sql", $make_chunk->($chunk_iters));
-			my $res = run_psql_file("$base.sql", "$base.out", "$base.err",
-				$proc_timeout);
-			if ($res != 0)
-			{
-				write_file("$dir/$name.failed",
-					"chunk $n: psql exit status $res\n" . slurp_file("$base.err"));
-				$rc = 1;
-				last;
-			}
-		}
-		1;
-	} or do {
-		write_file("$dir/$name.failed", "died: $@");
-		$rc = 1;
-	};
-	POSIX::_exit($rc);
-}
+# W1-W3, R1 and R2: each a child process running chunk after chunk of psql
+# until the deadline
+my $procs = CachealotProcs->new(
+	node => $node,
+	dir => $dir,
+	deadline => $deadline,
+	timeout => $proc_timeout);
 
 my %w1 = (k => 0);
 my %w2 = (k => 1000, next_id => 300, rows => \%rows);
 my %w3 = (k => 0);
 
-my %children;
-$children{w1} =
-  spawn_role('w1', $seed + 1, sub { w1_chunk(\%w1, $deadline, shift) }, 300);
-$children{w2} =
-  spawn_role('w2', $seed + 2, sub { w2_chunk(\%w2, $deadline, shift) }, 300);
-$children{w3} =
-  spawn_role('w3', $seed + 3, sub { w3_chunk(\%w3, $deadline, shift) }, 100);
-$children{r1} = spawn_role('r1', $seed + 4,
-	sub { reader_chunk('r1', 0, $deadline, shift) }, 300);
-$children{r2} = spawn_role('r2', $seed + 5,
-	sub { reader_chunk('r2', 1, $deadline, shift) }, 300);
+$procs->spawn_psql_chunks('w1', $seed + 1, 300,
+	sub { w1_chunk(\%w1, $deadline, shift) });
+$procs->spawn_psql_chunks('w2', $seed + 2, 300,
+	sub { w2_chunk(\%w2, $deadline, shift) });
+$procs->spawn_psql_chunks('w3', $seed + 3, 100,
+	sub { w3_chunk(\%w3, $deadline, shift) });
+$procs->spawn_psql_chunks('r1', $seed + 4, 300,
+	sub { reader_chunk('r1', 0, $deadline, shift) });
+$procs->spawn_psql_chunks('r2', $seed + 5, 300,
+	sub { reader_chunk('r2', 1, $deadline, shift) });
 
 # R3: pgbench, extended protocol
 my @pgb_files;
@@ -1090,22 +1007,15 @@ my $pgb = IPC::Run::start(
 	'<', \undef, '>', \$pgb_out, '2>', \$pgb_err,
 	IPC::Run::timeout($proc_timeout));
 
-my %exit;
-for my $name (sort keys %children)
-{
-	waitpid($children{$name}, 0);
-	$exit{$name} = $? >> 8;
-}
+my $exit = $procs->wait_all;
 my $pgb_ok = eval { $pgb->finish; 1 } && $pgb->full_result(0) == 0;
 my $elapsed = time - $t0;
 note sprintf('storm: %.1f s', $elapsed);
 
-for my $name (sort keys %children)
+for my $name (sort keys %$exit)
 {
-	my $why =
-	  -e "$dir/$name.failed" ? slurp_file("$dir/$name.failed") : '';
-	is($exit{$name}, 0, "$name ran to its deadline without an error")
-	  or diag("$name: $why");
+	is($exit->{$name}, 0, "$name ran to its deadline without an error")
+	  or diag("$name: " . $procs->failure($name));
 }
 ok($pgb_ok, 'pgbench (extended protocol) checks all passed')
   or diag("pgbench stdout:\n$pgb_out\npgbench stderr:\n$pgb_err");
@@ -1136,7 +1046,7 @@ for my $reader ('r1', 'r2')
 {
 	$pairs{$reader} = 0;
 	$rac_checks{$reader} = 0;
-	for my $file (sort glob("$dir/${reader}_*.out"))
+	for my $file ($procs->outputs($reader))
 	{
 		my @lines = split /\n/, slurp_file($file);
 		my $i = 0;
@@ -1266,7 +1176,7 @@ is($nfailures, 0, 'no mismatch, invariant or read-after-commit violation')
   or diag(join("\n", @failures)
 	  . ($nfailures > @failures ? "\n(first 50 of $nfailures shown)" : ''));
 
-my $stats_after = stats();
+my $stats_after = $node->cache_stats;
 note 'stats after the storm: ' . fmt_stats($stats_after);
 my $storm_hits = $stats_after->{hits} - $stats_before->{hits};
 cmp_ok($storm_hits, '>', 0, "the cache served $storm_hits hits during the storm");
@@ -1304,8 +1214,8 @@ for my $r (@RAC)
 	}
 }
 write_file("$dir/final.sql", $final);
-my $final_rc =
-  run_psql_file("$dir/final.sql", "$dir/final.out", "$dir/final.err", 120);
+my $final_rc = run_psql_file($node, "$dir/final.sql", "$dir/final.out",
+	"$dir/final.err", 120);
 is($final_rc, 0, 'final pass ran') or diag(slurp_file("$dir/final.err"));
 my @final_bad;
 my $final_compared = 0;
@@ -1335,19 +1245,14 @@ is(scalar(@final_bad), 0,
 ) or diag(join("\n", @final_bad));
 
 # invariants, read by the executor
-is( $node->safe_psql(
-		'postgres',
-		'SET cachealot.enabled = off; SELECT sum(bal), count(*) FROM accounts WHERE id > 0'
-	),
-	"$TOTAL|$NACCOUNTS",
-	'the total balance is unchanged');
-is( $node->safe_psql(
-		'postgres',
-		'SET cachealot.enabled = off; SELECT count(*) FROM event_counts c WHERE c.n <> (SELECT count(*) FROM events e WHERE e.region = c.region)'
+is($node->truth('SELECT sum(bal), count(*) FROM accounts WHERE id > 0'),
+	"$TOTAL|$NACCOUNTS", 'the total balance is unchanged');
+is( $node->truth(
+		'SELECT count(*) FROM event_counts c WHERE c.n <> (SELECT count(*) FROM events e WHERE e.region = c.region)'
 	),
 	'0',
 	'event_counts agrees with events');
-my $stats_end = stats();
+my $stats_end = $node->cache_stats;
 note 'stats at the end: ' . fmt_stats($stats_end);
 cmp_ok($stats_end->{hits}, '>', 0, 'cachealot_stats() shows hits');
 

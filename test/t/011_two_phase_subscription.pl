@@ -11,20 +11,20 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $pub = PostgreSQL::Test::Cluster->new('publisher');
-$pub->init(allows_streaming => 'logical');
-$pub->append_conf('postgresql.conf', 'max_prepared_transactions = 10');
-$pub->start;
+use CachealotNode;
 
-my $sub = PostgreSQL::Test::Cluster->new('subscriber');
-$sub->init;
-$sub->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'cachealot'\nmax_prepared_transactions = 10");
-$sub->start;
+my $pub = CachealotNode->create(
+	'publisher',
+	library => 0,
+	extension => 0,
+	init => { allows_streaming => 'logical' },
+	settings => 'max_prepared_transactions = 10');
+
+my $sub = CachealotNode->create('subscriber',
+	settings => 'max_prepared_transactions = 10');
 
 $pub->safe_psql('postgres', q{
 CREATE TABLE acct (id int PRIMARY KEY, bal int NOT NULL);
@@ -32,7 +32,6 @@ INSERT INTO acct VALUES (1, 100), (2, 200);
 CREATE PUBLICATION pub FOR TABLE acct;
 });
 $sub->safe_psql('postgres', q{
-CREATE EXTENSION cachealot;
 CREATE TABLE acct (id int PRIMARY KEY, bal int NOT NULL);
 });
 my $connstr = $pub->connstr . ' dbname=postgres';
@@ -48,16 +47,12 @@ $sub->poll_query_until('postgres',
 
 my $query = 'SELECT bal FROM acct WHERE id = 1';
 
-sub hits
-{
-	return $sub->safe_psql('postgres', 'SELECT hits FROM cachealot_stats()');
-}
-
 # control: the subscriber caches the replicated table
 is($sub->safe_psql('postgres', $query), '100', 'synced value');
-my $before = hits();
+my $before = $sub->cache_stats->{hits};
 is($sub->safe_psql('postgres', $query), '100', 'same value again');
-cmp_ok(hits(), '>', $before, 'control: the second read is a hit');
+cmp_ok($sub->cache_stats->{hits}, '>', $before,
+	'control: the second read is a hit');
 
 # the publisher prepares a change; the subscriber's worker prepares it too
 $pub->safe_psql('postgres', q{
@@ -69,13 +64,13 @@ $sub->poll_query_until('postgres',
 	"SELECT count(*) = 1 FROM pg_prepared_xacts WHERE gid LIKE 'pg_gid_%'")
   or die 'the subscriber did not prepare the transaction';
 
-$before = hits();
+$before = $sub->cache_stats->{hits};
 for (1 .. 3)
 {
 	is($sub->safe_psql('postgres', $query), '100',
 		'while prepared: the committed value');
 }
-is(hits(), $before,
+is($sub->cache_stats->{hits}, $before,
 	'while the worker holds a prepared transaction, reads bypass the cache');
 
 # COMMIT PREPARED on the publisher, applied by the worker
@@ -93,10 +88,10 @@ is($sub->safe_psql('postgres', $query), '150',
 my $resumed = 0;
 for (1 .. 100)
 {
-	my $h = hits();
+	my $h = $sub->cache_stats->{hits};
 	my $v = $sub->safe_psql('postgres', $query);
 	is($v, '150', 'after COMMIT PREPARED: never the old value') if $v ne '150';
-	if (hits() > $h)
+	if ($sub->cache_stats->{hits} > $h)
 	{
 		$resumed = 1;
 		last;

@@ -22,14 +22,13 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest;
+use CachealotNode;
 
-my $node = cachealot_node(
-	'dead_entries', q{
+my $node = CachealotNode->create(
+	'dead_entries', settings => q{
 cachealot.max_memory = '8MB'
 cachealot.min_cost = 0
 autovacuum = off
@@ -44,15 +43,13 @@ INSERT INTO hot SELECT g, 'hot-' || g FROM generate_series(1, 12000) g;
 ANALYZE;
 });
 
-sub stats { return cache_stats($node); }
-
 # the reads of "stable", as one script: each row's value checked by psql
 my $stable_sql = join '',
   map { "SELECT v = 'stable-$_' AS ok FROM stable WHERE id = $_;\n" } 1 .. 400;
 
 my $out = $node->safe_psql('postgres', $stable_sql);
 is($out, join("\n", ('t') x 400), 'the stable reads are right');
-my $base = stats();
+my $base = $node->cache_stats;
 cmp_ok($base->{stores}, '>=', 400, 'the stable reads were stored');
 
 # the write-heavy table: 120 batches of 100 distinct reads, then a write
@@ -66,10 +63,10 @@ for my $batch (0 .. 119)
 	$sql .= "UPDATE hot SET v = v WHERE id = " . ($batch * 100 + 1) . ";\n";
 	$node->safe_psql('postgres', $sql);
 
-	my $s = stats();
+	my $s = $node->cache_stats;
 	$max_entries = $s->{entries} if $s->{entries} > $max_entries;
 }
-my $after = stats();
+my $after = $node->cache_stats;
 my $stored = $after->{stores} - $base->{stores};
 cmp_ok($stored, '>=', 11900, "the hot reads were stored ($stored)");
 cmp_ok($max_entries, '<', 4000,
@@ -82,10 +79,10 @@ cmp_ok($after->{memory_used}, '<', $after->{memory_limit} / 2,
 );
 
 # the live entries survived the sweep
-my $before_hits = stats()->{hits};
+my $before_hits = $node->cache_stats->{hits};
 $out = $node->safe_psql('postgres', $stable_sql);
 is($out, join("\n", ('t') x 400), 'the stable reads are still right');
-is(stats()->{hits} - $before_hits, 400, 'and every one of them hits');
+is($node->cache_stats->{hits} - $before_hits, 400, 'and every one of them hits');
 
 $node->stop;
 done_testing();

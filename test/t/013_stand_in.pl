@@ -28,20 +28,20 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest;
+use CachealotNode qw(session_hits);
 
-my $node = cachealot_node(
-	'stand_in', q{
-cachealot.min_cost = 0
-autovacuum = off
 # pg_stat_statements counts plans: a statement served without planning
 # shows as a call without a plan (its planner hook runs inside ours, so it
 # is loaded first)
-shared_preload_libraries = 'pg_stat_statements, cachealot'
+my $node = CachealotNode->create(
+	'stand_in',
+	library => 'pg_stat_statements, cachealot',
+	settings => q{
+cachealot.min_cost = 0
+autovacuum = off
 pg_stat_statements.track_planning = on
 });
 
@@ -63,24 +63,18 @@ ANALYZE;
 my $agg = 'SELECT grp, sum(v) FROM t GROUP BY grp ORDER BY grp';
 my $uncached = 'SELECT grp, sum(v) FROM t WHERE random() >= 0 GROUP BY grp ORDER BY grp';
 
-sub hits
-{
-	my ($session) = @_;
-	return $session->query_safe('SELECT hits FROM cachealot_stats()');
-}
-
 # ---------------------------------------------------------------------
 # 1. served without planning, with the right rows
 # ---------------------------------------------------------------------
 my $s = $node->background_psql('postgres');
 my $truth = $s->query_safe($uncached);
 is($s->query_safe($agg), $truth, 'first run: right rows');
-my $h0 = hits($s);
+my $h0 = session_hits($s);
 for my $i (1 .. 5)
 {
 	is($s->query_safe($agg), $truth, "cached run $i: right rows");
 }
-is(hits($s) - $h0, 5, 'every repeat is a hit');
+is(session_hits($s) - $h0, 5, 'every repeat is a hit');
 is( $s->query_safe(
 		q{SELECT calls || ' ' || plans FROM pg_stat_statements
 		  WHERE query = 'SELECT grp, sum(v) FROM t GROUP BY grp ORDER BY grp'}),
@@ -96,13 +90,13 @@ $s->query_safe('BEGIN');
 $s->query_safe('UPDATE t SET v = v + 1000 WHERE id = 3');
 my $own = $s->query_safe($uncached);
 isnt($own, $truth, 'the write changes the sum');
-$h0 = hits($s);
+$h0 = session_hits($s);
 is($s->query_safe($agg), $own, 'the writing transaction sees its own write');
-is(hits($s) - $h0, 0, 'and is not served from the cache');
+is(session_hits($s) - $h0, 0, 'and is not served from the cache');
 $s->query_safe('ROLLBACK');
-$h0 = hits($s);
+$h0 = session_hits($s);
 is($s->query_safe($agg), $truth, 'after ROLLBACK: the committed rows');
-is(hits($s) - $h0, 1, 'served from the cache again');
+is(session_hits($s) - $h0, 1, 'served from the cache again');
 
 # ---------------------------------------------------------------------
 # 3. an older REPEATABLE READ snapshot
@@ -115,10 +109,10 @@ my $new = $node->safe_psql('postgres', $uncached);
 isnt($new, $truth, 'the committed write changes the sum');
 is($s->query_safe($agg), $new, 'another session reads the new rows');
 is($s->query_safe($agg), $new, 'and caches them');
-my $hr = hits($rr);
+my $hr = session_hits($rr);
 is($rr->query_safe($agg), $truth,
 	'RR: the old snapshot still gets its old rows');
-is(hits($rr) - $hr, 0, 'RR: not from the newer entry');
+is(session_hits($rr) - $hr, 0, 'RR: not from the newer entry');
 $rr->query_safe('COMMIT');
 is($rr->query_safe($agg), $new, 'after COMMIT: the new rows');
 $rr->quit;
@@ -129,9 +123,9 @@ $truth = $new;
 # ---------------------------------------------------------------------
 my $two = 'SELECT count(*) FROM t WHERE grp = 1\; SELECT count(*) FROM t WHERE grp = 2';
 my $first = $s->query_safe($two);
-$h0 = hits($s);
+$h0 = session_hits($s);
 is($s->query_safe($two), $first, 'two statements in one string: same output');
-is(hits($s) - $h0, 2, 'both served from the cache');
+is(session_hits($s) - $h0, 2, 'both served from the cache');
 is($first, "1000\n1000", 'each statement got its own result');
 
 # ---------------------------------------------------------------------
@@ -147,9 +141,9 @@ like($stderr, qr/permission denied for table t/,
 	'outsider: refused the cached statement');
 my $vq = 'SELECT grp, n FROM t_view ORDER BY grp';
 my $vtruth = $o->query_safe($vq);
-$h0 = hits($o);
+$h0 = session_hits($o);
 is($o->query_safe($vq), $vtruth, 'outsider: the view, again');
-is(hits($o) - $h0, 1, 'outsider: the view is served from the cache');
+is(session_hits($o) - $h0, 1, 'outsider: the view is served from the cache');
 $node->safe_psql('postgres', 'REVOKE SELECT ON t_view FROM outsider');
 ($ret, $stdout, $stderr) =
   $node->psql('postgres', $vq, extra_params => [ '-U', 'outsider' ]);
@@ -163,16 +157,16 @@ $o->quit;
 # ---------------------------------------------------------------------
 # the REVOKE changed the catalog: cache the statement again first
 is($s->query_safe($agg), $truth, 'after the REVOKE: right rows');
-$h0 = hits($s);
+$h0 = session_hits($s);
 is($s->query_safe($agg), $truth, 'after the REVOKE: right rows again');
-is(hits($s) - $h0, 1, 'after the REVOKE: served from the cache');
-$h0 = hits($s);
+is(session_hits($s) - $h0, 1, 'after the REVOKE: served from the cache');
+$h0 = session_hits($s);
 $s->query_safe('SET cachealot.min_cost = 1e9');
 is($s->query_safe($agg), $truth, 'min_cost raised: right rows');
-is(hits($s) - $h0, 0, 'min_cost raised: not served');
+is(session_hits($s) - $h0, 0, 'min_cost raised: not served');
 $s->query_safe('RESET cachealot.min_cost');
 is($s->query_safe($agg), $truth, 'min_cost reset: right rows');
-is(hits($s) - $h0, 1, 'min_cost reset: served again');
+is(session_hits($s) - $h0, 1, 'min_cost reset: served again');
 $s->quit;
 
 # ---------------------------------------------------------------------
@@ -198,8 +192,7 @@ for my $mode (qw(prepared extended simple))
 {
 	# warm: the statements' first plans are made while the entry exists
 	$node->safe_psql('postgres', 'SELECT sum(v) FROM t WHERE grp = 0');
-	my $before = $node->safe_psql('postgres',
-		'SELECT hits || \' \' || misses FROM cachealot_stats()');
+	my $before = $node->cache_stats;
 	$node->command_ok(
 		[
 			'pgbench', '-n', '-M', $mode, '-c', '1', '-t', '200',
@@ -207,12 +200,11 @@ for my $mode (qw(prepared extended simple))
 			'postgres'
 		],
 		"pgbench -M $mode: every read is right");
-	my $after = $node->safe_psql('postgres',
-		'SELECT hits || \' \' || misses FROM cachealot_stats()');
-	my ($h1, $m1) = split / /, $before;
-	my ($h2, $m2) = split / /, $after;
-	cmp_ok($h2 - $h1, '>=', 150, "pgbench -M $mode: hits (" . ($h2 - $h1) . ')');
-	cmp_ok($m2 - $m1, '>=', 150, "pgbench -M $mode: misses (" . ($m2 - $m1) . ')');
+	my $after = $node->cache_stats;
+	my $hits = $after->{hits} - $before->{hits};
+	my $misses = $after->{misses} - $before->{misses};
+	cmp_ok($hits, '>=', 150, "pgbench -M $mode: hits ($hits)");
+	cmp_ok($misses, '>=', 150, "pgbench -M $mode: misses ($misses)");
 }
 
 $node->stop;

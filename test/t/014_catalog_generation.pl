@@ -20,14 +20,13 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use CachealotTest qw(:DEFAULT read_counting check_and_hit);
+use CachealotNode qw(read_counting check_and_hit);
 
-my $node = cachealot_node(
-	'catalog_generation', q{
+my $node = CachealotNode->create(
+	'catalog_generation', settings => q{
 cachealot.min_cost = 0
 autovacuum = off
 });
@@ -42,25 +41,19 @@ CREATE FUNCTION t_sum() RETURNS bigint LANGUAGE plpgsql AS
 
 my $sum = 'SELECT sum(v) FROM t';
 
-sub truth
-{
-	return $node->safe_psql('postgres',
-		"SET cachealot.enabled = off;\n$sum");
-}
-
 my $a = $node->background_psql('postgres');
 $a->query_safe('PREPARE p AS SELECT sum(v) FROM t');
 
 # ---------------------------------------------------------------------
 # 1. saved plans across another session's DDL
 # ---------------------------------------------------------------------
-my $want = truth();
+my $want = $node->truth($sum);
 check_and_hit('before: prepared', $a, 'EXECUTE p', $want);
 check_and_hit('before: PL/pgSQL', $a, 'SELECT t_sum()', $want);
 
 $node->safe_psql('postgres', 'CREATE TABLE unrelated (x int)');
 $node->safe_psql('postgres', 'UPDATE t SET v = v + 1 WHERE id = 1');
-$want = truth();
+$want = $node->truth($sum);
 
 # the first transaction after the change: plans made before it, fresh
 my ($out) = read_counting($a, 'EXECUTE p');
@@ -80,7 +73,7 @@ is($a->query_safe('EXECUTE p'), $want, 'open transaction: before the DDL');
 $node->safe_psql('postgres', 'CREATE TABLE unrelated2 (x int)');
 $node->safe_psql('postgres', 'UPDATE t SET v = v + 1 WHERE id = 2');
 # READ COMMITTED: each statement sees the write
-$want = truth();
+$want = $node->truth($sum);
 is($a->query_safe('EXECUTE p'), $want, 'open transaction: fresh after the write');
 is($a->query_safe('EXECUTE p'), $want, 'open transaction: fresh again');
 is($a->query_safe($sum), $want, 'open transaction: a one-shot statement, fresh');
@@ -96,7 +89,7 @@ my $b = $node->background_psql('postgres');
 check_and_hit('one-shot: before', $b, $sum, $want);
 $node->safe_psql('postgres', 'CREATE TABLE unrelated3 (x int)');
 $node->safe_psql('postgres', 'UPDATE t SET v = v + 1 WHERE id = 3');
-$want = truth();
+$want = $node->truth($sum);
 check_and_hit('one-shot: after the DDL', $b,
 	$sum, $want);
 
