@@ -8,7 +8,7 @@
  * at ExecutorStart, utility.c before the utility runs), before anything in
  * the transaction can read the relation.  Then:
  *
- *	PRE_COMMIT	pending++ on every written slot (a full barrier).  A write
+ *	PRE_COMMIT	pending++ on every written slot (slots.c).  A write
  *				recorded later (another library's pre-commit work) raises
  *				pending at once.
  *	COMMIT		the transaction is already visible to new snapshots;
