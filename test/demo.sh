@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # demo.sh: what `make demo` runs. Builds and installs cachealot, starts a
-# throwaway cluster in ./demo-cluster (its own port, listening on 127.0.0.1
-# and on a Unix socket in that folder only), loads a million orders and shows
-# an expensive report query answered from the cache, then a committed write
+# throwaway cluster (its own port, listening on 127.0.0.1 and on a Unix
+# socket in the cluster's folder only), loads a million orders and shows an
+# expensive report query answered from the cache, then a committed write
 # making the next answer fresh, not stale. `make demo-stop` removes it all.
+#
+# The cluster lives in a new folder under the system's temporary directory
+# (/tmp as root, else $TMPDIR or /tmp), cachealot-demo.XXXXXX, mode 0700,
+# owned by the server's user: a clone may sit where that user cannot reach
+# (root's home, a mktemp -d). ./demo-cluster/location names that folder, for
+# demo-stop.sh.
 #
 # Idempotent: a previous demo cluster is stopped and replaced. As root the
 # server runs as the `postgres` system user (PostgreSQL refuses root);
@@ -12,61 +18,40 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-DEMO_DIR="$ROOT/demo-cluster"
-DATA="$DEMO_DIR/data"
-LOG="$DEMO_DIR/server.log"
-
-# shellcheck source-path=SCRIPTDIR source=lib/ensure-deps.sh
-source "$ROOT/test/lib/ensure-deps.sh"
-ensure_deps
+STATE_DIR="$ROOT/demo-cluster"
 
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$ROOT/test/lib/common.sh"
+prepare_environment
 
-if [[ $(id -u) -eq 0 ]]; then DEMO_USER=postgres; else DEMO_USER=$(id -un); fi
-
-# Run a command as the demo cluster's owner.
-as_demo() {
-    if [[ $(id -un) == "$DEMO_USER" ]]; then
-        "$@"
-    else
-        runuser -u "$DEMO_USER" -- "$@"
-    fi
-}
-
-echo "=== build and install ==="
-make -j"$(nproc)" PG_CONFIG="$PG_CONFIG"
-as_root make PG_CONFIG="$PG_CONFIG" install
+build_and_install
 
 echo "=== demo cluster ==="
 # Stop and remove any previous demo cluster (no-op when there is none).
 bash "$ROOT/test/demo-stop.sh"
 
-mkdir -p "$DEMO_DIR"
-[[ $(id -u) -eq 0 ]] && chown "$DEMO_USER": "$DEMO_DIR"
-chmod 700 "$DEMO_DIR"    # only its owner (and root) reach the trusted socket
-if ! as_demo test -w "$DEMO_DIR"; then
-    echo "demo: $DEMO_USER cannot write $DEMO_DIR: a parent directory is not" \
-         "searchable by $DEMO_USER (chmod o+x it, or clone the repo elsewhere)" >&2
-    exit 1
-fi
+DEMO_DIR=$(tester_tmpdir cachealot-demo)   # mode 0700: only its owner (and
+DATA="$DEMO_DIR/data"                      # root) reach the trusted socket
+LOG="$DEMO_DIR/server.log"
+mkdir -p "$STATE_DIR"
+echo "$DEMO_DIR" >"$STATE_DIR/location"
 
 # The socket lives in the folder, unless the path would be too long for a
-# Unix socket (107 bytes); then in a private directory under /tmp, recorded
-# in demo-cluster/socketdir for demo-stop.
+# Unix socket (107 bytes, with a long TMPDIR); then in a private directory
+# under /tmp, recorded in the folder's socketdir for demo-stop.
 SOCK_DIR="$DEMO_DIR" SOCK_NAME_MAX=/.s.PGSQL.65535
 if [[ $(( ${#DEMO_DIR} + ${#SOCK_NAME_MAX} )) -gt 107 ]]; then
-    SOCK_DIR=$(as_demo mktemp -d /tmp/cachealot-demo.XXXXXX)
+    SOCK_DIR=$(as_tester mktemp -d /tmp/cachealot-demo.XXXXXX)
     echo "$SOCK_DIR" >"$DEMO_DIR/socketdir"
 fi
 
-as_demo "$BINDIR/initdb" -D "$DATA" -U postgres --no-locale -E UTF8 \
+as_tester "$BINDIR/initdb" -D "$DATA" -U postgres --no-locale -E UTF8 \
     --auth-local=trust --auth-host=scram-sha-256 --no-sync >"$DEMO_DIR/initdb.log" 2>&1 ||
     { cat "$DEMO_DIR/initdb.log" >&2; exit 1; }
 
 # Throwaway cluster: durability off for a fast load; autovacuum off so that
 # no background transaction lands between the demo's runs.
-as_demo tee -a "$DATA/postgresql.conf" >/dev/null <<EOF
+as_tester tee -a "$DATA/postgresql.conf" >/dev/null <<EOF
 
 # --- cachealot demo (test/demo.sh) ---
 shared_preload_libraries = 'cachealot'
@@ -101,8 +86,8 @@ for _ in 1 2 3 4 5; do
         port=$((port + 1))
         [[ $port -le 5533 ]] || { echo "demo: no free port in 5433-5533" >&2; exit 1; }
     done
-    as_demo sed -i "s/^port = .*/port = $port/" "$DATA/postgresql.conf"
-    if as_demo "$BINDIR/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null; then
+    as_tester sed -i "s/^port = .*/port = $port/" "$DATA/postgresql.conf"
+    if as_tester "$BINDIR/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null; then
         started=1
         break
     fi
@@ -119,7 +104,7 @@ echo "server started: port $port, socket in $SOCK_DIR, log in $LOG"
 
 # psql against the demo cluster, quiet, stopping at the first error.
 PSQL=("$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCK_DIR" -p "$port" -U postgres -d postgres)
-sql() { as_demo "${PSQL[@]}" "$@"; }
+sql() { as_tester "${PSQL[@]}" "$@"; }
 
 echo "=== loading demo data: 10,000 customers, 1,000,000 orders ==="
 t0=$(date +%s.%N)
@@ -232,13 +217,14 @@ echo
 echo "=== SELECT * FROM cachealot_stats(); ==="
 sql -x -c "SELECT * FROM cachealot_stats()"
 
-if [[ $(id -u) -eq 0 ]]; then how="as root or postgres"; else how="as $DEMO_USER"; fi
+if [[ $(id -u) -eq 0 ]]; then how="as root or postgres"; else how="as $TESTER"; fi
 cat <<EOF
 
-The demo cluster is running (data in $DATA, log in $LOG).
+The demo cluster is running in $DEMO_DIR
+(data in $DATA, log in $LOG).
 Connect ($how):
     $BINDIR/psql -h $SOCK_DIR -p $port -U postgres -d postgres
 (TCP on 127.0.0.1:$port asks for a password, and none is set.)
-Stop it and remove ./demo-cluster with:
+Stop it and remove $DEMO_DIR with:
     make demo-stop
 EOF

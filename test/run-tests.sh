@@ -13,30 +13,49 @@
 #  4. on failure prints the diffs and log tails that say why;
 #  5. ends with one line "N passed, N failed", counting suites that ran.
 #
+# Usage: run-tests.sh                every suite (what `make test` runs)
+#        run-tests.sh SUITE          only SUITE: regress, isolation or tap
+#        run-tests.sh tap FILE...    only the TAP files FILE... (PROVE_TESTS;
+#                                    paths from the repo root), as
+#                                    test/stress/run.sh runs 010_stress.pl
+#
 # Environment: PG_CONFIG (default: PostgreSQL 15's pg_config), KEEP_TMP=1 keeps
-# the temporary copy even on success.
+# the temporary copy even on success, PROVE_FLAGS (e.g. --verbose) is handed
+# to prove; the rest of the environment reaches the tests (such as
+# CACHEALOT_STRESS_SECONDS).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-# shellcheck source-path=SCRIPTDIR source=lib/ensure-deps.sh
-source "$ROOT/test/lib/ensure-deps.sh"
-ensure_deps
-
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$ROOT/test/lib/common.sh"
-MAKE_ARGS=(PG_CONFIG="$PG_CONFIG")
-
-# Same locale everywhere: a bare CI container has no LANG, which would give the
-# temporary clusters SQL_ASCII instead of UTF8.
-export LANG="${LANG:-C.UTF-8}"
+prepare_environment
 
 SUITES=(regress isolation tap)
+TAP_FILES=()
+if [[ $# -gt 0 ]]; then
+    case $1 in
+        regress | isolation | tap) SUITES=("$1") ;;
+        *) echo "run-tests: unknown suite '$1' (regress, isolation, tap)" >&2; exit 2 ;;
+    esac
+    shift
+    if [[ $# -gt 0 ]]; then
+        [[ ${SUITES[0]} == tap ]] ||
+            { echo "run-tests: test files go with the tap suite only" >&2; exit 2; }
+        TAP_FILES=("$@")
+        for f in "${TAP_FILES[@]}"; do
+            [[ $f != /* && -f $f ]] ||
+                { echo "run-tests: $f: not a test file relative to $ROOT" >&2; exit 2; }
+        done
+    fi
+fi
+[[ -n "${PROVE_FLAGS:-}" ]] && MAKE_ARGS+=(PROVE_FLAGS="$PROVE_FLAGS")
+
 declare -A RESULT=()   # suite -> passed | failed | missing
 WORK=""
 PASSED=0 FAILED=0
-OK=0                   # 0 running, 1 no suite failed (remove the tree), 2 failures
+OK=0                   # 0 running, 1 no suite failed (remove the tree), 2 kept
 
 # Count suites: sets PASSED and FAILED; "missing" suites count for neither.
 count_suites() {
@@ -56,30 +75,9 @@ summary() {
     echo "$PASSED passed, $FAILED failed"
 }
 
-keep_note() { echo "run-tests: test tree kept for inspection: $WORK" >&2; }
-
-cleanup() {
-    if [[ -n "$WORK" && -d "$WORK" ]]; then
-        if [[ $OK -eq 1 && -z "${KEEP_TMP:-}" ]]; then
-            rm -rf -- "$WORK"
-        elif [[ $OK -eq 0 ]]; then
-            keep_note    # stopped early: an error or an interruption
-        fi
-    fi
-}
-trap cleanup EXIT
-trap 'echo "run-tests: interrupted" >&2; exit 130' INT TERM
-
-# Run a command as the unprivileged test user, with the server binaries first
-# in PATH (runuser keeps the rest of the environment).
-as_tester() {
-    if [[ $(id -u) -eq 0 ]]; then
-        # root's TMPDIR may be out of postgres' reach: TAP tests use /tmp.
-        runuser -u postgres -- env -u TMPDIR PATH="$BINDIR:$PATH" "$@"
-    else
-        env PATH="$BINDIR:$PATH" "$@"
-    fi
-}
+# shellcheck disable=SC2317  # run by the EXIT trap
+cleanup() { finish_work_dir run-tests "$WORK" "$OK"; }
+set_cleanup_trap run-tests cleanup
 
 # Print the test variables the Makefile defines, as NAME=value lines.
 makefile_vars() {
@@ -109,6 +107,7 @@ if [[ -f Makefile ]] && vars=$(makefile_vars); then
     if [[ -n "$(val TAP_TESTS)" ]]; then
         # PROVE_TESTS holds globs such as test/t/*.pl (PGXS default: t/*.pl).
         read -r -a globs <<<"$(val PROVE_TESTS)"
+        [[ ${#TAP_FILES[@]} -gt 0 ]] && globs=("${TAP_FILES[@]}")
         [[ ${#globs[@]} -gt 0 ]] || globs=('t/*.pl')
         for g in "${globs[@]}"; do
             compgen -G "$g" >/dev/null && HAVE[tap]=1
@@ -126,36 +125,15 @@ build_failed() {
     for s in "${SUITES[@]}"; do
         [[ -n "${HAVE[$s]:-}" ]] && { RESULT[$s]=failed; n=$((n + 1)); }
     done
-    [[ $n -gt 0 ]] || RESULT[regress]=failed
+    [[ $n -gt 0 ]] || RESULT[${SUITES[0]}]=failed
     summary
     exit 1
 }
 
-echo "=== build ($PG_CONFIG) ==="
-make -j"$(nproc)" "${MAKE_ARGS[@]}" || build_failed "make"
+build_and_install || build_failed "$BUILD_FAILED"
 
-echo "=== install ==="
-as_root make "${MAKE_ARGS[@]}" install || build_failed "make install"
-
-# ---------------------------------------------------------------------------
-# A private copy of the source tree for the unprivileged user: no .git, no
-# build outputs, no leftovers of earlier runs or of the demo cluster.
-# As root, under /tmp: postgres must be able to reach it.
-if [[ $(id -u) -eq 0 ]]; then tmp_base=/tmp; else tmp_base=${TMPDIR:-/tmp}; fi
-WORK=$(mktemp -d "$tmp_base/cachealot-test.XXXXXX")
-tar -C "$ROOT" -cf - \
-    --exclude=./.git --exclude=./demo-cluster --exclude='./tmp_check*' \
-    --exclude=./output_iso --exclude=./results --exclude=./log \
-    --exclude='./regression.*' \
-    --exclude='*.o' --exclude='*.so' --exclude='*.bc' . |
-    tar -C "$WORK" -xf -
-if [[ $(id -u) -eq 0 ]]; then
-    if ! id postgres >/dev/null 2>&1; then
-        echo "run-tests: the postgres system user does not exist" >&2
-        exit 1
-    fi
-    chown -R postgres: "$WORK"
-fi
+# A private copy of the source tree for the unprivileged user.
+WORK=$(copy_tree_for_tester cachealot-test)
 
 # Run one suite: `make installcheck` with the other suites switched off.
 run_suite() {
@@ -164,7 +142,8 @@ run_suite() {
     case $suite in
         regress)   off=(ISOLATION= TAP_TESTS=) ;;
         isolation) off=(REGRESS= TAP_TESTS=) ;;
-        tap)       off=(REGRESS= ISOLATION=) ;;
+        tap)       off=(REGRESS= ISOLATION=)
+                   [[ ${#TAP_FILES[@]} -gt 0 ]] && off+=(PROVE_TESTS="${TAP_FILES[*]}") ;;
     esac
     echo
     echo "=== $suite suite ==="
@@ -192,15 +171,15 @@ done
 
 # ---------------------------------------------------------------------------
 # Why did it fail?  Bounded tails of the diffs and logs.
-if [[ "${RESULT[regress]}" == failed ]]; then
+if [[ "${RESULT[regress]:-}" == failed ]]; then
     show_tail "$WORK/regression.diffs"
     show_tail "$WORK/log/postmaster.log" 100
 fi
-if [[ "${RESULT[isolation]}" == failed ]]; then
+if [[ "${RESULT[isolation]:-}" == failed ]]; then
     show_tail "$WORK/output_iso/regression.diffs"
     show_tail "$WORK/output_iso/log/postmaster.log" 100
 fi
-if [[ "${RESULT[tap]}" == failed ]]; then
+if [[ "${RESULT[tap]:-}" == failed ]]; then
     for f in "$WORK"/tmp_check/log/regress_log_*; do show_tail "$f"; done
     for f in "$WORK"/tmp_check/log/*.log; do show_tail "$f" 100; done
 fi
@@ -210,12 +189,12 @@ for suite in "${SUITES[@]}"; do
     echo "  $suite: ${RESULT[$suite]}"
 done
 count_suites
-if [[ $FAILED -eq 0 ]]; then
-    OK=1    # nothing to inspect: the temporary tree goes (unless KEEP_TMP)
+if [[ $FAILED -eq 0 && -z "${KEEP_TMP:-}" ]]; then
+    OK=1    # nothing to inspect: the temporary tree goes
 else
     OK=2    # kept; said here so that the summary stays the last line
+    keep_note run-tests "$WORK"
 fi
-[[ $OK -eq 2 || -n "${KEEP_TMP:-}" ]] && keep_note
 if [[ $PASSED -eq 0 && $FAILED -eq 0 ]]; then
     echo "run-tests: no test suite ran" >&2
 fi

@@ -9,22 +9,18 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-# shellcheck source-path=SCRIPTDIR source=lib/ensure-deps.sh
-source "$ROOT/test/lib/ensure-deps.sh"
-CACHEALOT_DEPS+=(valgrind)
-ensure_deps
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$ROOT/test/lib/common.sh"
+CACHEALOT_DEPS+=(valgrind)
+prepare_environment
 
-make PG_CONFIG="$PG_CONFIG"
-as_root make PG_CONFIG="$PG_CONFIG" install
+build_and_install
 
-if [[ $(id -u) -eq 0 ]]; then RUN_AS=postgres; else RUN_AS=$(id -un); fi
-as_tester() { if [[ $(id -un) == "$RUN_AS" ]]; then "$@"; else runuser -u "$RUN_AS" -- "$@"; fi; }
-
-WORK=$(mktemp -d /tmp/cachealot-valgrind.XXXXXX)
+# The suite's files go with it: the clone may be out of postgres' reach.
+WORK=$(tester_tmpdir cachealot-valgrind /tmp)
 chmod 755 "$WORK"
-[[ $(id -u) -eq 0 ]] && chown "$RUN_AS": "$WORK"
+cp -r sql expected "$WORK/"
+give_to_tester "$WORK"
 PORT=54${RANDOM:0:2}
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
@@ -55,7 +51,7 @@ PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")
 status=0
 # shellcheck disable=SC2086  # one word per test
 as_tester "$PGXS_DIR/../../src/test/regress/pg_regress" --use-existing \
-    --host="$WORK" --port="$PORT" --user=postgres --inputdir="$ROOT" \
+    --host="$WORK" --port="$PORT" --user=postgres --inputdir="$WORK" \
     --outputdir="$WORK/out" --dbname=contrib_regression $TESTS || status=1
 [[ $status -eq 0 ]] || head -n 200 "$WORK/out/regression.diffs" || true
 

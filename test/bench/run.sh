@@ -150,32 +150,11 @@ say "install"
 as_root make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || die "make install failed"
 
 # ---------------------------------------------------------------------------
-# The unprivileged user that runs the servers, pgpool and initdb: as root, the
-# postgres system user; otherwise the caller. Every command run as it goes
-# through as_pg, and every folder it must own through give_to_pg: these two
-# are the only places that know how (to switch to test/lib/common.sh's
-# shared wrapper later).
-as_pg() {
-    if [[ $(id -u) -eq 0 ]]; then
-        runuser -u postgres -- env -u TMPDIR PATH="$BINDIR:$PATH" "$@"
-    else
-        env PATH="$BINDIR:$PATH" "$@"
-    fi
-}
-give_to_pg() {
-    if [[ $(id -u) -eq 0 ]]; then chown -R postgres: "$@"; fi
-}
-
-# Temporary folder, owned by that user
-if [[ $(id -u) -eq 0 ]]; then
-    id postgres >/dev/null 2>&1 || die "the postgres system user does not exist"
-    tmp_base=/tmp
-else
-    tmp_base=${TMPDIR:-/tmp}
-fi
-WORK=$(mktemp -d "$tmp_base/cachealot-bench.XXXXXX")
+# The servers, pgpool and initdb run as the unprivileged test user
+# (test/lib/common.sh: as_tester, give_to_tester), in a folder it owns.
+WORK=$(tester_tmpdir cachealot-bench) || die "cannot make a folder for the postgres user"
 mkdir -p "$WORK/sock" "$WORK/log" "$WORK/out"
-give_to_pg "$WORK"
+give_to_tester "$WORK"
 chmod 755 "$WORK"
 
 declare -A PORT=()     # cluster or "pgpool" -> port
@@ -187,7 +166,7 @@ stop_pgpool() {
     [[ -n $POOL_PID ]] || return 0
     local pf="$WORK/pgpool/pgpool.pid" pid="" i
     [[ -s $pf ]] && pid=$(tr -dc '0-9' <"$pf")
-    as_pg "$PGPOOL_BIN" -f "$WORK/pgpool/pgpool.conf" -m fast stop >/dev/null 2>&1 || true
+    as_tester "$PGPOOL_BIN" -f "$WORK/pgpool/pgpool.conf" -m fast stop >/dev/null 2>&1 || true
     for ((i = 0; i < 100; i++)); do
         kill -0 "$POOL_PID" 2>/dev/null || break
         sleep 0.1
@@ -207,8 +186,8 @@ cleanup() {
     trap - EXIT INT TERM
     stop_pgpool
     for c in "${STARTED[@]}"; do
-        as_pg pg_ctl -D "$WORK/$c" -m fast -w -t 60 stop >/dev/null 2>&1 ||
-            as_pg pg_ctl -D "$WORK/$c" -m immediate -w stop >/dev/null 2>&1
+        as_tester pg_ctl -D "$WORK/$c" -m fast -w -t 60 stop >/dev/null 2>&1 ||
+            as_tester pg_ctl -D "$WORK/$c" -m immediate -w stop >/dev/null 2>&1
     done
     STARTED=()
     if [[ $KEEP == 1 ]]; then
@@ -253,13 +232,13 @@ for w in "${WORKLOADS[@]}"; do [[ $w == point ]] && CLUSTERS+=(cachealot-big); d
 
 start_cluster() {
     local c=$1
-    as_pg pg_ctl -D "$WORK/$c" -l "$WORK/log/$c.log" -w -t 120 start >/dev/null ||
+    as_tester pg_ctl -D "$WORK/$c" -l "$WORK/log/$c.log" -w -t 120 start >/dev/null ||
         { tail -n 30 "$WORK/log/$c.log" >&2; die "cluster $c did not start"; }
     STARTED+=("$c")
 }
 
 say "initdb and pgbench -i -s $SCALE"
-as_pg initdb -D "$WORK/plain" -A trust -U postgres -E UTF8 --locale=C >"$WORK/log/initdb.log" 2>&1 ||
+as_tester initdb -D "$WORK/plain" -A trust -U postgres -E UTF8 --locale=C >"$WORK/log/initdb.log" 2>&1 ||
     { cat "$WORK/log/initdb.log" >&2; die "initdb failed"; }
 cat >>"$WORK/plain/postgresql.conf" <<EOF
 
@@ -276,11 +255,11 @@ EOF
 pick_port 'PORT[plain]'
 echo "port = ${PORT[plain]}" >>"$WORK/plain/postgresql.conf"
 start_cluster plain
-as_pg createdb -h 127.0.0.1 -p "${PORT[plain]}" -U postgres bench
+as_tester createdb -h 127.0.0.1 -p "${PORT[plain]}" -U postgres bench
 "$PGBENCH" -h 127.0.0.1 -p "${PORT[plain]}" -U postgres -i -q -s "$SCALE" bench >"$WORK/log/pgbench-init.log" 2>&1 ||
     { cat "$WORK/log/pgbench-init.log" >&2; die "pgbench -i failed"; }
 q "${PORT[plain]}" -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
-as_pg pg_ctl -D "$WORK/plain" -m fast -w stop >/dev/null
+as_tester pg_ctl -D "$WORK/plain" -m fast -w stop >/dev/null
 STARTED=()
 
 for c in "${CLUSTERS[@]}"; do
@@ -319,9 +298,9 @@ if [[ $USE_PGPOOL == 1 ]]; then
         -e "s|@DIR@|$WORK/pgpool|g" "$BENCH/pgpool.conf.in" >"$WORK/pgpool/pgpool.conf"
     : >"$WORK/pgpool/pcp.conf"
     : >"$WORK/pgpool/pool_hba.conf"
-    give_to_pg "$WORK/pgpool"
+    give_to_tester "$WORK/pgpool"
     say "start pgpool"
-    (cd "$WORK/pgpool" && as_pg "$PGPOOL_BIN" -n -D -f "$WORK/pgpool/pgpool.conf" \
+    (cd "$WORK/pgpool" && as_tester "$PGPOOL_BIN" -n -D -f "$WORK/pgpool/pgpool.conf" \
         -F "$WORK/pgpool/pcp.conf" -a "$WORK/pgpool/pool_hba.conf") >"$WORK/log/pgpool.log" 2>&1 &
     POOL_PID=$!
     for ((i = 0; i < 300; i++)); do

@@ -47,17 +47,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/test/pg-suites"
 cd "$ROOT"
 
-# shellcheck source-path=SCRIPTDIR source=../lib/ensure-deps.sh
-source "$ROOT/test/lib/ensure-deps.sh"
-CACHEALOT_DEPS+=(dpkg-dev)     # dpkg-source, which apt-get source unpacks with
-ensure_deps
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$ROOT/test/lib/common.sh"
+CACHEALOT_DEPS+=(dpkg-dev)     # dpkg-source, which apt-get source unpacks with
+prepare_environment
 # shellcheck source-path=SCRIPTDIR source=pg-source.sh
 source "$HERE/pg-source.sh"
-MAKE_ARGS=(PG_CONFIG="$PG_CONFIG")
-# Same locale for every cluster (a bare CI container has no LANG).
-export LANG="${LANG:-C.UTF-8}"
 
 read -r -a SUITES <<<"${PG_SUITES:-regress isolation}"
 OUT=${PG_SUITES_OUT:-$HERE/out}
@@ -78,16 +73,11 @@ fail() {
     exit 1
 }
 
-# Run a command as the unprivileged test user, in the work directory, with
-# no PG* connection settings from the caller's environment.
-as_tester() {
-    local -a clean=(env -u TMPDIR -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE
-                    -u PGOPTIONS -u PGSERVICE -u PGDATA -u PGHOSTADDR)
-    if [[ $(id -u) -eq 0 ]]; then
-        (cd "$WORK" && runuser -u postgres -- "${clean[@]}" "$@")
-    else
-        (cd "$WORK" && "${clean[@]}" "$@")
-    fi
+# as_tester, in the work directory and with no PG* connection settings from
+# the caller's environment.
+in_work() {
+    (cd "$WORK" && as_tester env -u TMPDIR -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE \
+        -u PGOPTIONS -u PGSERVICE -u PGDATA -u PGHOSTADDR "$@")
 }
 
 WORK=""
@@ -101,21 +91,14 @@ cleanup() {
         [[ -f "$pidfile" ]] || continue
         data=${pidfile%/postmaster.pid}
         echo "pg-suites: stopping the server left in $data" >&2
-        as_tester "$BINDIR/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+        in_work "$BINDIR/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
     done
-    if [[ -z "${KEEP_TMP:-}" ]]; then
-        rm -rf -- "$WORK"
-    else
-        echo "pg-suites: work directory kept: $WORK" >&2
-    fi
+    finish_work_dir pg-suites "$WORK" 1    # kept only with KEEP_TMP
 }
-trap cleanup EXIT
-trap 'echo "pg-suites: interrupted" >&2; exit 130' INT TERM
+set_cleanup_trap pg-suites cleanup
 
 # ---------------------------------------------------------------------------
-echo "=== build and install cachealot ($PG_CONFIG) ==="
-make -j"$(nproc)" "${MAKE_ARGS[@]}" || fail "make failed"
-as_root make "${MAKE_ARGS[@]}" install || fail "make install failed"
+build_and_install || fail "$BUILD_FAILED failed"
 
 PKGLIBDIR=$("$PG_CONFIG" --pkglibdir)
 PGXSDIR=$(dirname "$("$PG_CONFIG" --pgxs)")/../..
@@ -157,14 +140,11 @@ echo "test files: $PG_SRC_PKG $PG_SRC_VERSION ($PG_SRC_DIR)"
 echo "psql:       $PSQL_NOTE"
 
 # ---------------------------------------------------------------------------
-# The private work directory, which the postgres user must reach.
-if [[ $(id -u) -eq 0 ]]; then
-    id postgres >/dev/null 2>&1 || fail "the postgres system user does not exist"
-    tmp_base=/var/tmp
-else
-    tmp_base=${TMPDIR:-/tmp}
-fi
-WORK=$(mktemp -d "$tmp_base/cachealot-pg-suites.XXXXXX")
+# The private work directory, which the postgres user must reach (as root
+# under /var/tmp).
+base=""
+[[ $(id -u) -eq 0 ]] && base=/var/tmp
+WORK=$(tester_tmpdir cachealot-pg-suites "$base") || fail "no work directory"
 chmod 755 "$WORK"
 mkdir -p "$WORK/bin" "$WORK/src/regress" "$WORK/src/isolation" "$WORK/dl" "$WORK/build"
 for f in "$BINDIR"/*; do
@@ -208,7 +188,7 @@ printf 'setup { CREATE EXTENSION IF NOT EXISTS cachealot; }\nsession s1\nstep st
     "$(stats_sql isolation)" >"$WORK/src/isolation/specs/cachealot_stats.spec"
 printf 'Parsed test spec with 1 sessions\n\nstarting permutation: stats\nstep stats: %s\n' \
     "$(stats_sql isolation)" >"$WORK/src/isolation/expected/cachealot_stats.out"
-[[ $(id -u) -eq 0 ]] && chown -R postgres: "$WORK"
+give_to_tester "$WORK"
 
 # ---------------------------------------------------------------------------
 # run_suite SUITE MODE: one pg_regress run into $WORK/SUITE-MODE.
@@ -227,10 +207,10 @@ run_suite() {
                  prepared-transactions prepared-transactions-cic) ;;
     esac
     [[ $mode == cachealot ]] && cmd+=(cachealot_stats)
-    as_tester mkdir -p "$dir"
+    in_work mkdir -p "$dir"
     echo
     echo "=== $suite, $mode ==="
-    as_tester timeout --kill-after=30 "$SUITE_TIMEOUT" "${cmd[@]}" \
+    in_work timeout --kill-after=30 "$SUITE_TIMEOUT" "${cmd[@]}" \
         --bindir="$WORK/bin" --outputdir="$dir" \
         --temp-instance="$dir/tmp_check" --temp-config="$WORK/$mode.conf" \
         >"$dir/stdout.log" 2>&1 || rc=$?

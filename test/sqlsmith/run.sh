@@ -45,14 +45,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/test/sqlsmith"
 cd "$ROOT"
 
-# shellcheck source-path=SCRIPTDIR source=../lib/ensure-deps.sh
-source "$ROOT/test/lib/ensure-deps.sh"
-CACHEALOT_DEPS+=(sqlsmith)
-ensure_deps
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$ROOT/test/lib/common.sh"
-MAKE_ARGS=(PG_CONFIG="$PG_CONFIG")
-export LANG="${LANG:-C.UTF-8}"
+CACHEALOT_DEPS+=(sqlsmith)
+prepare_environment
 
 QUERIES=${SQLSMITH_QUERIES:-50000}
 REPLAY=${SQLSMITH_REPLAY_QUERIES:-10000}
@@ -67,40 +63,20 @@ WORK=""
 STARTED=0
 OK=0
 
-# Run a command as the unprivileged user, server binaries first in PATH
-as_tester() {
-    if [[ $(id -u) -eq 0 ]]; then
-        runuser -u postgres -- env -u TMPDIR PATH="$BINDIR:$PATH" "$@"
-    else
-        env PATH="$BINDIR:$PATH" "$@"
-    fi
-}
-
 cleanup() {
     if [[ $STARTED -eq 1 ]]; then
         as_tester pg_ctl -D "$WORK/data" -m fast -w stop >/dev/null 2>&1 ||
             as_tester pg_ctl -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
-    if [[ -n "$WORK" && -d "$WORK" ]]; then
-        if [[ $OK -eq 1 && -z "${KEEP_TMP:-}" ]]; then
-            rm -rf -- "$WORK"
-        else
-            echo "sqlsmith: directory kept for inspection: $WORK" >&2
-        fi
-    fi
+    finish_work_dir sqlsmith "$WORK" "$OK"
 }
-trap cleanup EXIT
-trap 'echo "sqlsmith: interrupted" >&2; exit 130' INT TERM
+set_cleanup_trap sqlsmith cleanup
 
-echo "=== build ($PG_CONFIG) ==="
-make -j"$(nproc)" "${MAKE_ARGS[@]}"
-echo "=== install ==="
-as_root make "${MAKE_ARGS[@]}" install
+build_and_install
 
-if [[ $(id -u) -eq 0 ]]; then tmp_base=/tmp; else tmp_base=${TMPDIR:-/tmp}; fi
-WORK=$(mktemp -d "$tmp_base/cachealot-sqlsmith.XXXXXX")
+WORK=$(tester_tmpdir cachealot-sqlsmith)
 cp "$HERE/schema.sql" "$HERE/replay.pl" "$WORK/"
-[[ $(id -u) -eq 0 ]] && chown -R postgres: "$WORK"
+give_to_tester "$WORK"
 LOG="$WORK/server.log"
 PORT=$(( 20000 + RANDOM % 20000 ))   # only names the socket in $WORK
 

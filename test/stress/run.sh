@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
 # test/stress/run.sh: what `make stress` runs: the concurrency stress test
-# (test/t/010_stress.pl) for longer than `make test` runs it.
-#
-#  1. installs missing build/test packages (test/lib/ensure-deps.sh);
-#  2. builds and installs the extension (as root or via sudo);
-#  3. runs test/t/010_stress.pl with `make installcheck` (PGXS TAP) as an
-#     unprivileged user (the `postgres` system user when run as root), from
-#     a temporary copy of the tree, against its own temporary cluster;
-#  4. prints the test's summary (pairs compared, hits, cache counters) and,
-#     on failure, the tails of its logs; the last line is "stress: PASS" or
-#     "stress: FAIL (...)".
+# (test/t/010_stress.pl) for longer than `make test` runs it, through
+# `test/run-tests.sh tap test/t/010_stress.pl` (build, install, a temporary
+# copy of the tree and cluster as the unprivileged user, as for `make test`),
+# with prove --verbose. Then prints the test's summary (seed, pairs compared,
+# hits, cache counters); the last line is "stress: PASS (...)" or
+# "stress: FAIL (...)". On failure run-tests.sh has printed the tails of the
+# logs and kept the tree.
 #
 # Environment:
 #   CACHEALOT_STRESS_SECONDS  storm duration in seconds (default 300)
@@ -22,84 +19,26 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$ROOT"
-
-# shellcheck source-path=SCRIPTDIR source=../lib/ensure-deps.sh
-source "$ROOT/test/lib/ensure-deps.sh"
-ensure_deps
-# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
-source "$ROOT/test/lib/common.sh"
-MAKE_ARGS=(PG_CONFIG="$PG_CONFIG")
-export LANG="${LANG:-C.UTF-8}"
+TEST=test/t/010_stress.pl
 export CACHEALOT_STRESS_SECONDS="${CACHEALOT_STRESS_SECONDS:-300}"
 
-TEST=test/t/010_stress.pl
-WORK=""
-OK=0
-cleanup() {
-    if [[ -n "$WORK" && -d "$WORK" ]]; then
-        if [[ $OK -eq 1 && -z "${KEEP_TMP:-}" ]]; then
-            rm -rf -- "$WORK"
-        else
-            echo "stress: test tree kept for inspection: $WORK" >&2
-        fi
-    fi
-}
-trap cleanup EXIT
-trap 'echo "stress: interrupted" >&2; exit 130' INT TERM
+OUT=$(mktemp "${TMPDIR:-/tmp}/cachealot-stress.XXXXXX")
+trap 'rm -f -- "$OUT"' EXIT
 
-as_tester() {
-    if [[ $(id -u) -eq 0 ]]; then
-        runuser -u postgres -- env -u TMPDIR PATH="$BINDIR:$PATH" "$@"
-    else
-        env PATH="$BINDIR:$PATH" "$@"
-    fi
-}
-
-echo "=== build ($PG_CONFIG) ==="
-make -j"$(nproc)" "${MAKE_ARGS[@]}"
-echo "=== install ==="
-as_root make "${MAKE_ARGS[@]}" install
-
-if [[ $(id -u) -eq 0 ]]; then tmp_base=/tmp; else tmp_base=${TMPDIR:-/tmp}; fi
-WORK=$(mktemp -d "$tmp_base/cachealot-stress.XXXXXX")
-tar -C "$ROOT" -cf - \
-    --exclude=./.git --exclude=./demo-cluster --exclude='./tmp_check*' \
-    --exclude=./output_iso --exclude=./results --exclude=./log \
-    --exclude='./regression.*' \
-    --exclude='*.o' --exclude='*.so' --exclude='*.bc' . |
-    tar -C "$WORK" -xf -
-if [[ $(id -u) -eq 0 ]]; then
-    chown -R postgres: "$WORK"
-fi
-
-echo
 echo "=== stress: $TEST for ${CACHEALOT_STRESS_SECONDS}s ==="
 start=$(date +%s)
 rc=0
-as_tester make -C "$WORK" --no-print-directory "${MAKE_ARGS[@]}" \
-    REGRESS= ISOLATION= PROVE_TESTS="$TEST" PROVE_FLAGS=--verbose \
-    installcheck 2>&1 | tee "$WORK/stress.log" || rc=$?
+PROVE_FLAGS=--verbose bash "$ROOT/test/run-tests.sh" tap "$TEST" 2>&1 | tee "$OUT" || rc=$?
 elapsed=$(( $(date +%s) - start ))
 
-LOGDIR="$WORK/tmp_check/log"
 echo
 echo "=== summary ==="
-# the test's notes: seed, pairs compared, hits, counters
-if [[ -f "$LOGDIR/regress_log_010_stress" ]]; then
-    grep -E '^\[[^]]*\]\([^)]*\) # (stress:|storm:|r[123]|pairs with|stats|total)' \
-        "$LOGDIR/regress_log_010_stress" | sed -E 's/^\[[^]]*\]\([^)]*\) # /  /' || true
-fi
-if [[ $rc -ne 0 ]] || ! grep -q 'All tests successful' "$WORK/stress.log"; then
-    for f in "$LOGDIR"/*.log; do
-        [[ -f "$f" ]] || continue
-        echo
-        echo "===== $f (last 60 lines) ====="
-        tail -n 60 -- "$f"
-    done
-    echo
-    echo "stress: FAIL (${elapsed}s; see $LOGDIR/regress_log_010_stress)"
+# the test's notes (prove --verbose shows them): seed, pairs, hits, counters
+grep -E '^[[:space:]]*# (stress:|storm:|r[123]|pairs with|stats|total)' "$OUT" |
+    sed -E 's/^[[:space:]]*# /  /' || true
+if [[ $rc -ne 0 ]]; then
+    kept=$(sed -n 's/^run-tests: kept for inspection: //p' "$OUT" | tail -n 1)
+    echo "stress: FAIL (${elapsed}s; see ${kept:+$kept/tmp_check/log/regress_log_$(basename "$TEST" .pl) and }the logs above)"
     exit 1
 fi
-OK=1
 echo "stress: PASS (${elapsed}s, storm ${CACHEALOT_STRESS_SECONDS}s)"
