@@ -207,6 +207,45 @@ SELECT id, f::text AS s FROM sh_fl WHERE id <= 4;	-- truth
 RESET cachealot.enabled;
 
 --
+-- (g2) rows that read settings without a cast node: a direct call of an
+-- output function (float8out reads extra_float_digits), and an IMMUTABLE
+-- SQL function with a cast inside, inlined only by the planner.  Cached
+-- first, then fetched by a FOR loop that changes the setting after the
+-- first row: the hit must run its plan instead (the truth below).
+-- Found by an adversarial review: both were replayed from the cache.
+--
+CREATE FUNCTION sh_fmt(float8) RETURNS text IMMUTABLE LANGUAGE sql
+    AS 'SELECT $1::text';
+CREATE FUNCTION sh_loop2(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    n int := 0;
+BEGIN
+    FOR r IN EXECUTE q LOOP
+        n := n + 1;
+        IF n = 1 THEN
+            PERFORM set_config('extra_float_digits', '-5', true);
+        END IF;
+        RETURN NEXT r.s;
+    END LOOP;
+END $$;
+SELECT cachealot_flush() >= 0 AS flushed;
+SELECT textin(float8out(f)) AS s FROM sh_fl;
+SELECT textin(float8out(f)) AS s FROM sh_fl;
+SELECT (sh_delta()).hits > 0 AS hit;
+SELECT * FROM sh_loop2('SELECT textin(float8out(f)) AS s FROM sh_fl');
+SET cachealot.enabled = off;
+SELECT * FROM sh_loop2('SELECT textin(float8out(f)) AS s FROM sh_fl');	-- truth
+RESET cachealot.enabled;
+SELECT sh_fmt(f) AS s FROM sh_fl;
+SELECT sh_fmt(f) AS s FROM sh_fl;
+SELECT (sh_delta()).hits > 0 AS hit;
+SELECT * FROM sh_loop2('SELECT sh_fmt(f) AS s FROM sh_fl');
+SET cachealot.enabled = off;
+SELECT * FROM sh_loop2('SELECT sh_fmt(f) AS s FROM sh_fl');	-- truth
+RESET cachealot.enabled;
+
+--
 -- (h) a superuser's UPDATE of pg_proc changes an inlined function's body
 --
 SELECT id, sh_myfunc() + v AS x FROM sh_t ORDER BY id;
@@ -277,6 +316,7 @@ DROP AGGREGATE sh_vagg(int), sh_magg(int), sh_fagg(int), sh_mfagg(int);
 DROP SCHEMA sh_s1, sh_s2 CASCADE;
 DROP FUNCTION sh_vsf(int8, int), sh_vinv(int8, int), sh_isf(int8, int),
     sh_ifin(int8), sh_vfin(int8), sh_loop(), sh_cursor(), sh_myfunc(),
+    sh_fmt(float8), sh_loop2(text),
     sh_move_fn();
 DROP SEQUENCE sh_seq;
 DROP FUNCTION sh_move_row(), sh_move_stmt(), sh_delta();

@@ -53,8 +53,10 @@
  *	   what a running transaction absorbs, by the rule the plan cache
  *	   itself uses to find stale plans: relation messages for the plan's
  *	   relationOids, function and type messages for its PlanInvalItems,
- *	   and namespace, operator, access method, foreign server and role
- *	   messages for every plan.  A plan of this transaction that none of
+ *	   and namespace, operator, access method, foreign server, role, enum
+ *	   label, cast and collation messages for every plan (what parse
+ *	   analysis resolved by name into constants: an enum label's OID).  A
+ *	   plan of this transaction that none of
  *	   them concerns may store; and if the transaction absorbed nothing of
  *	   the kind at all, the backend starts its new generation right there.
  *
@@ -244,14 +246,18 @@ absorbed_for_every_plan(Datum arg, int cacheid, uint32 hashvalue)
 /*
  * Called from _PG_init.  The caches are the plan cache's own (plancache.c:
  * relations, PROCOID and TYPEOID by entry, the others for every plan),
- * and the roles, on which row security policies depend.
+ * the roles, on which row security policies depend, and what parse
+ * analysis resolves by name into constants the plan cache does not track:
+ * enum labels (a constant 'red' is the label's OID), casts, collations.
  */
 void
 catalog_view_init(void)
 {
 	static const int for_every_plan[] = {
 		NAMESPACEOID, OPEROID, AMOPOPID, FOREIGNSERVEROID,
-		FOREIGNDATAWRAPPEROID, AUTHOID, AUTHMEMMEMROLE
+		FOREIGNDATAWRAPPEROID, AUTHOID, AUTHMEMMEMROLE,
+		/* what parse analysis resolves by name, beyond the plan cache's */
+		ENUMOID, ENUMTYPOIDNAME, CASTSOURCETARGET, COLLOID
 	};
 	int			i;
 

@@ -35,6 +35,7 @@
 #include "access/transam.h"
 #include "access/sysattr.h"
 #include "catalog/pg_aggregate.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -58,10 +59,35 @@
 static bool uncacheable_walker(Node *node, void *context);
 static bool plan_is_cacheable(PlannedStmt *pstmt);
 
+/*
+ * Is this function not immutable?  On the way, note in 'context' (the
+ * walk's QueryFindings, if any) whether its result may depend on settings
+ * as the query runs: a type's input or output function (float8out reads
+ * extra_float_digits, byteaout bytea_output ...), or a function written in
+ * a language that may do the same inside (an SQL function the planner
+ * inlines, a PL/pgSQL body with a cast to text).  Only C and internal
+ * functions that are not I/O functions are taken at their word.
+ */
 static bool
 function_is_mutable(Oid funcid, void *context)
 {
-	return func_volatile(funcid) != PROVOLATILE_IMMUTABLE;
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	bool		mutable;
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return true;
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	mutable = proc->provolatile != PROVOLATILE_IMMUTABLE;
+	if (context != NULL && !mutable &&
+		(proc->prorettype == CSTRINGOID ||
+		 (proc->pronargs > 0 && proc->proargtypes.values[0] == CSTRINGOID) ||
+		 (proc->prolang != INTERNALlanguageId &&
+		  proc->prolang != ClanguageId)))
+		((QueryFindings *) context)->reads_settings = true;
+	ReleaseSysCache(tup);
+	return mutable;
 }
 
 /*
@@ -70,7 +96,7 @@ function_is_mutable(Oid funcid, void *context)
  * run too.
  */
 static bool
-aggregate_is_mutable(Oid aggfnoid, bool windowed)
+aggregate_is_mutable(Oid aggfnoid, bool windowed, void *context)
 {
 	HeapTuple	tup;
 	Form_pg_aggregate agg;
@@ -97,7 +123,8 @@ aggregate_is_mutable(Oid aggfnoid, bool windowed)
 	ReleaseSysCache(tup);
 
 	for (i = 0; i < lengthof(support) && !mutable; i++)
-		mutable = OidIsValid(support[i]) && function_is_mutable(support[i], NULL);
+		mutable = OidIsValid(support[i]) &&
+			function_is_mutable(support[i], context);
 	return mutable;
 }
 
@@ -209,7 +236,7 @@ uncacheable_walker(Node *node, void *context)
 	switch (nodeTag(node))
 	{
 		case T_Aggref:
-			if (aggregate_is_mutable(((Aggref *) node)->aggfnoid, false))
+			if (aggregate_is_mutable(((Aggref *) node)->aggfnoid, false, context))
 				return true;
 			break;
 		case T_WindowFunc:
@@ -218,7 +245,7 @@ uncacheable_walker(Node *node, void *context)
 
 				/* an aggregate used as a window function: as an Aggref */
 				if (get_func_prokind(winfnoid) == PROKIND_AGGREGATE &&
-					aggregate_is_mutable(winfnoid, true))
+					aggregate_is_mutable(winfnoid, true, context))
 					return true;
 			}
 			break;
