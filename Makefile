@@ -44,7 +44,7 @@ include $(PGXS)
 # the TAP tests' Perl modules (test/perl/CachealotNode.pm, CachealotProcs.pm)
 PG_PROVE_FLAGS += -I $(srcdir)/test/perl
 
-.PHONY: test demo demo-stop valgrind stress sqlsmith bench bench-report
+.PHONY: test demo demo-stop valgrind stress sqlsmith bench bench-report bench-instructions
 
 test:
 	bash test/run-tests.sh
@@ -72,6 +72,11 @@ bench:
 .PHONY: check-pg-suites
 check-pg-suites:
 	bash test/pg-suites/run.sh
+
+# instructions per statement, plain vs cachealot (callgrind, postgres --single;
+# see test/bench/instructions.sh)
+bench-instructions:
+	bash test/bench/instructions.sh
 
 # redraw the bench report from raw measurements (no rerun)
 bench-report:

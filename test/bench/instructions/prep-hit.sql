@@ -1,0 +1,4 @@
+-- title: `PREPARE`/`EXECUTE` point lookup over 50 keys (hits after the first 50)
+-- expect: hits=n-50 misses=50
+SELECT 'PREPARE p AS SELECT v FROM t WHERE id = $1;';
+SELECT format('EXECUTE p(%s);', (i - 1) % 50 + 1) FROM generate_series(1, :n) AS i ORDER BY i;
