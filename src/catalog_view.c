@@ -45,20 +45,16 @@
  *
  *	4. Plans made in the current transaction.  A catalog change that
  *	   commits after the last transaction ended moves the epochs, yet its
- *	   messages are mostly absorbed as the next transaction starts, before
- *	   anything of it is analysed; so a plan made in this transaction is
- *	   older than a change only if the change's messages were absorbed
- *	   while the transaction ran (a lock wait during analysis or planning)
- *	   and concern what the plan depends on.  Invalidation callbacks record
- *	   what a running transaction absorbs, by the rule the plan cache
- *	   itself uses to find stale plans: relation messages for the plan's
- *	   relationOids, function and type messages for its PlanInvalItems,
- *	   and namespace, operator, access method, foreign server, role, enum
- *	   label, cast and collation messages for every plan (what parse
- *	   analysis resolved by name into constants: an enum label's OID).  A
- *	   plan of this transaction that none of
- *	   them concerns may store; and if the transaction absorbed nothing of
- *	   the kind at all, the backend starts its new generation right there.
+ *	   messages are absorbed as the next transaction starts, before
+ *	   anything of it is analysed.  A plan of the current transaction saw
+ *	   the change if no message was absorbed while the transaction ran
+ *	   (a lock wait during analysis or planning, or an ExecutorStart):
+ *	   the message counter is where it was once the transaction had
+ *	   started.  Then its result may be stored, and the backend starts its
+ *	   new generation right there.  A transaction open while the change
+ *	   committed does not store until it ends: its plans may be older than
+ *	   the change, in ways the plan cache does not track (a text search
+ *	   configuration folded into the plan, a regclass[] constant).
  *
  * Hits do not need this: the entry they serve was stored by a plan that
  * passed it, under versions the hit checks as always.
@@ -70,6 +66,8 @@
  * Cost: two atomic reads per transaction and per miss.  After a catalog
  * change in a database, each of its backends plans its saved plans again
  * once; its transactions open while the change committed do not store.
+ * Changes that keep every meaning (VACUUM FULL, CLUSTER, REINDEX rewrite
+ * tables and indexes) do not advance the epochs (writes.c).
  *
  * Copyright (c) 2026, cachealot developers
  *
@@ -78,13 +76,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_am.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/shmem.h"
+#include "storage/sinval.h"
 #include "utils/inval.h"
 #include "utils/plancache.h"
-#include "utils/syscache.h"
 
 #include "catalog_view.h"
 
@@ -109,24 +108,11 @@ static uint64 generation_database_epoch = 0;
 static uint64 generation_shared_epoch = 0;
 
 /*
- * What the current transaction absorbed while it ran (see 4. above):
- * relations, and function and type cache entries by hash value; 'all' when
- * a message concerns every plan or more were absorbed than are kept.
+ * SharedInvalidMessageCounter when this backend last absorbed invalidation
+ * messages outside a running transaction (as one started), or at the end
+ * of the last one: see 4. above.
  */
-#define ABSORBED_MAX			32
-
-typedef struct Absorbed
-{
-	bool		any;
-	bool		all;
-	int			nrelids;
-	Oid			relids[ABSORBED_MAX];
-	int			nobjects;
-	int			object_caches[ABSORBED_MAX];
-	uint32		object_hashes[ABSORBED_MAX];
-} Absorbed;
-
-static Absorbed absorbed;
+static uint64 quiet_message_count = 0;
 
 void
 catalog_view_shmem_request(void)
@@ -193,105 +179,45 @@ catalog_view_transaction_end(void)
 	uint64		shared = pg_atomic_read_u64(&epochs->shared);
 
 	transactions++;
-	absorbed.any = absorbed.all = false;
-	absorbed.nrelids = absorbed.nobjects = 0;
+	quiet_message_count = SharedInvalidMessageCounter;
 	if (!have_generation || database != generation_database_epoch ||
 		shared != generation_shared_epoch)
 		start_generation(database, shared);
 }
 
 /*
- * Invalidation callbacks.  Messages absorbed outside a running transaction
- * (as one starts: StartTransaction accepts them in TRANS_START, or while
- * idle) precede everything the transaction will analyse; they need no
- * note.  Local messages of the transaction's own catalog changes are
- * processed while it runs too; it bypasses the cache until it ends anyway.
+ * The relation cache callback: messages absorbed outside a running
+ * transaction (StartTransaction accepts them in TRANS_START; a backend
+ * idle absorbs them in a transaction of its own) precede everything the
+ * transaction will analyse and plan.  Every catalog change cachealot
+ * records ends its messages with a relation cache message of its own
+ * (catalog_view_mark_change), so this sees the last of them; a batch
+ * ending otherwise only leaves the counter ahead, which refuses a store.
  */
 static void
-absorbed_relation(Datum arg, Oid relid)
+note_absorbed(Datum arg, Oid relid)
 {
 	if (!IsTransactionState())
-		return;
-	absorbed.any = true;
-	if (!OidIsValid(relid) || absorbed.nrelids == ABSORBED_MAX)
-		absorbed.all = true;
-	else
-		absorbed.relids[absorbed.nrelids++] = relid;
+		quiet_message_count = SharedInvalidMessageCounter;
 }
 
-static void
-absorbed_object(Datum arg, int cacheid, uint32 hashvalue)
-{
-	if (!IsTransactionState())
-		return;
-	absorbed.any = true;
-	if (hashvalue == 0 || absorbed.nobjects == ABSORBED_MAX)
-		absorbed.all = true;
-	else
-	{
-		absorbed.object_caches[absorbed.nobjects] = cacheid;
-		absorbed.object_hashes[absorbed.nobjects++] = hashvalue;
-	}
-}
-
-static void
-absorbed_for_every_plan(Datum arg, int cacheid, uint32 hashvalue)
-{
-	if (!IsTransactionState())
-		return;
-	absorbed.any = true;
-	absorbed.all = true;
-}
-
-/*
- * Called from _PG_init.  The caches are the plan cache's own (plancache.c:
- * relations, PROCOID and TYPEOID by entry, the others for every plan),
- * the roles, on which row security policies depend, and what parse
- * analysis resolves by name into constants the plan cache does not track:
- * enum labels (a constant 'red' is the label's OID), casts, collations.
- */
+/* Called from _PG_init */
 void
 catalog_view_init(void)
 {
-	static const int for_every_plan[] = {
-		NAMESPACEOID, OPEROID, AMOPOPID, FOREIGNSERVEROID,
-		FOREIGNDATAWRAPPEROID, AUTHOID, AUTHMEMMEMROLE,
-		/* what parse analysis resolves by name, beyond the plan cache's */
-		ENUMOID, ENUMTYPOIDNAME, CASTSOURCETARGET, COLLOID
-	};
-	int			i;
-
-	CacheRegisterRelcacheCallback(absorbed_relation, (Datum) 0);
-	CacheRegisterSyscacheCallback(PROCOID, absorbed_object, (Datum) 0);
-	CacheRegisterSyscacheCallback(TYPEOID, absorbed_object, (Datum) 0);
-	for (i = 0; i < lengthof(for_every_plan); i++)
-		CacheRegisterSyscacheCallback(for_every_plan[i],
-									  absorbed_for_every_plan, (Datum) 0);
+	CacheRegisterRelcacheCallback(note_absorbed, (Datum) 0);
 }
 
-/* Did the current transaction absorb anything 'pstmt' depends on? */
-static bool
-absorbed_concerns(PlannedStmt *pstmt)
+/*
+ * Called at the pre-commit (or pre-prepare) of a transaction that changes
+ * what queries mean: end its invalidation messages with one the callback
+ * above sees.  The relation is pg_am's: its cache entry is rebuilt from
+ * one row, and no plan depends on it.
+ */
+void
+catalog_view_mark_change(void)
 {
-	ListCell   *lc;
-	int			i;
-
-	if (absorbed.all)
-		return true;
-	foreach(lc, pstmt->relationOids)
-		for (i = 0; i < absorbed.nrelids; i++)
-			if (absorbed.relids[i] == lfirst_oid(lc))
-				return true;
-	foreach(lc, pstmt->invalItems)
-	{
-		PlanInvalItem *item = (PlanInvalItem *) lfirst(lc);
-
-		for (i = 0; i < absorbed.nobjects; i++)
-			if (absorbed.object_caches[i] == item->cacheId &&
-				absorbed.object_hashes[i] == item->hashValue)
-				return true;
-	}
-	return false;
+	CacheInvalidateRelcacheByRelid(AccessMethodRelationId);
 }
 
 /* The stamp of a plan made now: this transaction's number */
@@ -311,13 +237,12 @@ catalog_view_read(CatalogEpochsSeen *seen)
 }
 
 /*
- * May a result of 'pstmt', a cacheable plan stamped 'plan_stamp', be
- * stored, given the epochs 'seen' read before this backend last accepted
- * invalidation messages (with none arriving then)?
+ * May a result of a cacheable plan stamped 'plan_stamp' be stored, given
+ * the epochs 'seen' read before this backend last accepted invalidation
+ * messages (with none arriving then)?
  */
 bool
-catalog_view_allows_store(uint32 plan_stamp, PlannedStmt *pstmt,
-						  const CatalogEpochsSeen *seen)
+catalog_view_allows_store(uint32 plan_stamp, const CatalogEpochsSeen *seen)
 {
 	/* transactions since the plan was made */
 	uint64		age = (uint32) ((uint32) transactions - plan_stamp);
@@ -329,11 +254,13 @@ catalog_view_allows_store(uint32 plan_stamp, PlannedStmt *pstmt,
 		seen->shared == generation_shared_epoch)
 		return true;
 
-	/* the catalog changed since: made in this transaction, after it? */
-	if (age != 0 || absorbed_concerns(pstmt))
+	/*
+	 * The catalog changed since.  A plan of this transaction saw the change
+	 * if every message was absorbed as the transaction started: then every
+	 * plan of it did, and the generation starts now.
+	 */
+	if (age != 0 || SharedInvalidMessageCounter != quiet_message_count)
 		return false;
-	/* every plan of this transaction is: start the generation now */
-	if (!absorbed.any)
-		start_generation(seen->database, seen->shared);
+	start_generation(seen->database, seen->shared);
 	return true;
 }

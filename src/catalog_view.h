@@ -11,8 +11,6 @@
 #ifndef CACHEALOT_CATALOG_VIEW_H
 #define CACHEALOT_CATALOG_VIEW_H
 
-#include "nodes/plannodes.h"
-
 /* the catalog epochs as an execution read them */
 typedef struct CatalogEpochsSeen
 {
@@ -23,12 +21,13 @@ typedef struct CatalogEpochsSeen
 extern void catalog_view_shmem_request(void);
 extern void catalog_view_shmem_init(void);
 extern void catalog_view_init(void);
+extern void catalog_view_mark_change(void);
 
 extern void catalog_view_advance(bool shared_catalog);
 extern void catalog_view_transaction_end(void);
 extern uint32 catalog_view_stamp(void);
 extern void catalog_view_read(CatalogEpochsSeen *seen);
-extern bool catalog_view_allows_store(uint32 plan_stamp, PlannedStmt *pstmt,
+extern bool catalog_view_allows_store(uint32 plan_stamp,
 									  const CatalogEpochsSeen *seen);
 
 #endif							/* CACHEALOT_CATALOG_VIEW_H */

@@ -45,6 +45,7 @@
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -212,6 +213,48 @@ type_names_catalog_object(Oid type)
 }
 
 static bool
+type_is_catalog_object_array(Oid type)
+{
+	switch (type)
+	{
+		case REGCLASSARRAYOID:
+		case REGTYPEARRAYOID:
+		case REGPROCARRAYOID:
+		case REGPROCEDUREARRAYOID:
+		case REGOPERARRAYOID:
+		case REGOPERATORARRAYOID:
+		case REGCONFIGARRAYOID:
+		case REGDICTIONARYARRAYOID:
+		case REGNAMESPACEARRAYOID:
+		case REGROLEARRAYOID:
+		case REGCOLLATIONARRAYOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* The elements of an array constant of catalog-naming type ('{a}'::regclass[]) */
+static void
+add_resolved_elements(QueryFindings *walk, Const *c)
+{
+	ArrayType  *array = DatumGetArrayTypeP(c->constvalue);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+
+	deconstruct_array(array, ARR_ELEMTYPE(array), sizeof(Oid), true,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	/* the count too: {a,NULL} and {a} must differ */
+	walk->resolved_oids = lappend_oid(walk->resolved_oids, (Oid) n);
+	for (i = 0; i < n; i++)
+		walk->resolved_oids = lappend_oid(walk->resolved_oids,
+										  nulls[i] ? InvalidOid :
+										  DatumGetObjectId(elems[i]));
+}
+
+static bool
 uncacheable_walker(Node *node, void *context)
 {
 	if (node == NULL)
@@ -225,6 +268,8 @@ uncacheable_walker(Node *node, void *context)
 		if (!c->constisnull && type_names_catalog_object(c->consttype))
 			walk->resolved_oids = lappend_oid(walk->resolved_oids,
 											  DatumGetObjectId(c->constvalue));
+		else if (!c->constisnull && type_is_catalog_object_array(c->consttype))
+			add_resolved_elements(walk, c);
 		return false;
 	}
 	if (IsA(node, CoerceViaIO) && context != NULL)

@@ -383,8 +383,7 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		stats_add(STAT_BYPASSES, 1);
 		run_standard_start(queryDesc, eflags);
 	}
-	else if (!catalog_view_allows_store(plan_catalog_stamp(pstmt), pstmt,
-										&epochs))
+	else if (!catalog_view_allows_store(plan_catalog_stamp(pstmt), &epochs))
 	{
 		/* the plan may predate a catalog change: its rows must not be kept */
 		elog(DEBUG2, "cachealot: bypass: the catalog changed since the statement was planned");

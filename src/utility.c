@@ -50,6 +50,7 @@ typedef enum UtilityKind
 	UTILITY_READ_ONLY,			/* changes nothing a cached query returns */
 	UTILITY_WRITES_TABLES,		/* data of tables it names: COPY FROM ... */
 	UTILITY_WRITES_DATABASE,	/* data or catalog of this database */
+	UTILITY_REWRITES,			/* rewrites tables or indexes: VACUUM FULL ... */
 	UTILITY_WRITES_SHARED,		/* shared catalogs: roles, databases ... */
 	UTILITY_COMMIT_PREPARED		/* another transaction becomes visible */
 } UtilityKind;
@@ -111,7 +112,11 @@ classify_utility(Node *parsetree)
 
 		case T_VacuumStmt:
 			return vacuum_is_full((VacuumStmt *) parsetree) ?
-				UTILITY_WRITES_DATABASE : UTILITY_READ_ONLY;
+				UTILITY_REWRITES : UTILITY_READ_ONLY;
+
+		case T_ClusterStmt:
+		case T_ReindexStmt:
+			return UTILITY_REWRITES;
 
 			/* the statements these run go through the hooks themselves */
 		case T_ExplainStmt:
@@ -263,13 +268,13 @@ run_standard_utility(PlannedStmt *pstmt, const char *queryString,
  * it runs counts as a catalog change, and so does the one it ends in.
  */
 static void
-run_catalog_writer(bool shared_catalog, PlannedStmt *pstmt,
-				   const char *queryString, bool readOnlyTree,
-				   ProcessUtilityContext context, ParamListInfo params,
-				   QueryEnvironment *queryEnv, DestReceiver *dest,
-				   QueryCompletion *qc)
+run_catalog_writer(bool shared_catalog, bool keeps_meaning,
+				   PlannedStmt *pstmt, const char *queryString,
+				   bool readOnlyTree, ProcessUtilityContext context,
+				   ParamListInfo params, QueryEnvironment *queryEnv,
+				   DestReceiver *dest, QueryCompletion *qc)
 {
-	utility_writes_begin(shared_catalog);
+	utility_writes_begin(shared_catalog, keeps_meaning);
 	PG_TRY();
 	{
 		run_standard_utility(pstmt, queryString, readOnlyTree, context,
@@ -277,11 +282,14 @@ run_catalog_writer(bool shared_catalog, PlannedStmt *pstmt,
 	}
 	PG_FINALLY();
 	{
-		utility_writes_end();
+		utility_writes_end(keeps_meaning);
 	}
 	PG_END_TRY();
 	/* it may have committed internally and be in a new transaction */
-	record_catalog_change(shared_catalog);
+	if (keeps_meaning)
+		record_catalog_rewrite(shared_catalog);
+	else
+		record_catalog_change(shared_catalog);
 }
 
 /* COMMIT PREPARED: everything is pending while it makes writes visible */
@@ -332,7 +340,9 @@ cachealot_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 		case UTILITY_WRITES_DATABASE:
 		case UTILITY_WRITES_SHARED:
-			run_catalog_writer(kind == UTILITY_WRITES_SHARED, pstmt,
+		case UTILITY_REWRITES:
+			run_catalog_writer(kind == UTILITY_WRITES_SHARED,
+							   kind == UTILITY_REWRITES, pstmt,
 							   queryString, readOnlyTree, context, params,
 							   queryEnv, dest, qc);
 			break;

@@ -75,6 +75,7 @@ static int	max_written = 0;
 
 static bool xact_changed_catalog = false;
 static bool xact_changed_shared_catalog = false;
+static bool xact_changed_meaning = false;	/* see record_catalog_change() */
 static bool xact_unlisted_writes = false;
 static bool pending_raised = false;
 static bool release_deferred = false;
@@ -83,6 +84,7 @@ static int	global_holds = 0;	/* see global_pending_hold() */
 
 /* catalog-writing utility statements running, see utility_writes_begin() */
 static int	utility_depth = 0;
+static int	utility_meaning_depth = 0;	/* of them, ones that change meaning */
 static bool utility_shared = false;
 
 /*
@@ -185,16 +187,37 @@ record_written_global(void)
  * for the whole database (or, for shared catalogs such as roles, for every
  * database).
  */
-void
-record_catalog_change(bool shared_catalog)
+static void
+record_catalog_write(bool shared_catalog, bool changes_meaning)
 {
 	if (!cachealot_active())
 		return;
 	xact_changed_catalog = true;
 	xact_changed_shared_catalog |= shared_catalog;
+	xact_changed_meaning |= changes_meaning;
 	record_written_database();
 	if (shared_catalog)
 		record_written_global();
+}
+
+void
+record_catalog_change(bool shared_catalog)
+{
+	/*
+	 * What queries mean changes unless the change comes only from
+	 * statements that rewrite tables and indexes (VACUUM FULL, CLUSTER,
+	 * REINDEX): those keep plans as they were, and do not advance the
+	 * catalog epochs (catalog_view.c).
+	 */
+	record_catalog_write(shared_catalog,
+						 utility_depth == 0 || utility_meaning_depth > 0);
+}
+
+/* A table or index rewrite: a catalog write that keeps every meaning */
+void
+record_catalog_rewrite(bool shared_catalog)
+{
+	record_catalog_write(shared_catalog, false);
 }
 
 /*
@@ -204,17 +227,21 @@ record_catalog_change(bool shared_catalog)
  * transaction that commits meanwhile counts as a catalog change of its own.
  */
 void
-utility_writes_begin(bool shared_catalog)
+utility_writes_begin(bool shared_catalog, bool keeps_meaning)
 {
 	utility_depth++;
+	if (!keeps_meaning)
+		utility_meaning_depth++;
 	utility_shared |= shared_catalog;
 	record_catalog_change(shared_catalog);
 }
 
 void
-utility_writes_end(void)
+utility_writes_end(bool keeps_meaning)
 {
 	Assert(utility_depth > 0);
+	if (!keeps_meaning)
+		utility_meaning_depth--;
 	if (--utility_depth == 0)
 		utility_shared = false;
 }
@@ -404,6 +431,7 @@ forget_writes(void)
 	n_written = 0;
 	xact_changed_catalog = false;
 	xact_changed_shared_catalog = false;
+	xact_changed_meaning = false;
 	xact_unlisted_writes = false;
 	release_deferred = false;
 }
@@ -429,6 +457,8 @@ writes_xact_callback(XactEvent event, void *arg)
 				record_written_database();
 			if (utility_depth > 0)
 				record_catalog_change(utility_shared);
+			if (xact_changed_meaning)
+				catalog_view_mark_change();
 			raise_pending();
 
 			/*
@@ -460,6 +490,8 @@ writes_xact_callback(XactEvent event, void *arg)
 			break;
 
 		case XACT_EVENT_PRE_PREPARE:
+			if (xact_changed_meaning)
+				catalog_view_mark_change();
 			if (IsLogicalWorker())
 				hold_worker_prepared();
 			break;
@@ -494,7 +526,8 @@ writes_resource_callback(ResourceReleasePhase phase, bool isCommit,
 		return;
 	if (release_deferred)
 	{
-		catalog_view_advance(xact_changed_shared_catalog);
+		if (xact_changed_meaning)
+			catalog_view_advance(xact_changed_shared_catalog);
 		if (pending_raised)
 			release_pending(true);
 		forget_writes();

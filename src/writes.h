@@ -21,9 +21,10 @@ extern void record_plan_writes(PlannedStmt *pstmt);
 extern void record_routed_writes(EState *estate);
 extern void record_written_relation(Oid relid);
 extern void record_catalog_change(bool shared_catalog);
+extern void record_catalog_rewrite(bool shared_catalog);
 extern void record_unlisted_writes(void);
-extern void utility_writes_begin(bool shared_catalog);
-extern void utility_writes_end(void);
+extern void utility_writes_begin(bool shared_catalog, bool keeps_meaning);
+extern void utility_writes_end(bool keeps_meaning);
 
 /* what the transaction wrote */
 extern bool xact_blocks_cache(void);
