@@ -246,6 +246,58 @@ SELECT * FROM sh_loop2('SELECT sh_fmt(f) AS s FROM sh_fl');	-- truth
 RESET cachealot.enabled;
 
 --
+-- (h2) catalog DML run inside a statement that only rewrites (REINDEX runs
+-- an index expression's function, which moves a function into a schema
+-- earlier in the search path) changes what an inlined body resolves to:
+-- a prepared statement made before must not store its old meaning for a
+-- fresh session.  Found by an adversarial review.
+--
+CREATE SCHEMA sh_first;
+CREATE SCHEMA sh_spare;
+CREATE TABLE sh_tt (x int) WITH (autovacuum_enabled = off);
+INSERT INTO sh_tt VALUES (1), (2), (3);
+CREATE FUNCTION public.sh_g(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+CREATE FUNCTION sh_spare.sh_g(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 1000';
+CREATE FUNCTION public.sh_f2(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT sh_g($1)';
+CREATE FUNCTION sh_move() RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF current_setting('sh.go', true) = 'on' THEN
+        UPDATE pg_proc SET pronamespace = 'sh_first'::regnamespace
+            WHERE oid = 'sh_spare.sh_g(int)'::regprocedure;
+    END IF;
+END $$;
+CREATE FUNCTION sh_idx(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM sh_move();
+    RETURN $1;
+END $$;
+CREATE TABLE sh_ri (x int);
+INSERT INTO sh_ri VALUES (1);
+CREATE INDEX ON sh_ri ((sh_idx(x)));
+SET search_path = sh_first, public;
+PREPARE sh_q AS SELECT sum(sh_f2(x)) FROM sh_tt;
+EXECUTE sh_q;					-- 6
+SET sh.go = on;
+REINDEX TABLE sh_ri;
+RESET sh.go;
+EXECUTE sh_q;
+EXECUTE sh_q;
+\c
+SET search_path = sh_first, public;
+PREPARE sh_q AS SELECT sum(sh_f2(x)) FROM sh_tt;
+EXECUTE sh_q;					-- wrong before the fix: served 6
+EXECUTE sh_q;
+SELECT (sh_delta()).hits > 0 AS hit;
+SET cachealot.enabled = off;
+EXECUTE sh_q;					-- truth: 6000
+RESET cachealot.enabled;
+DEALLOCATE sh_q;
+RESET search_path;
+DROP TABLE sh_ri, sh_tt;
+DROP FUNCTION sh_idx(int), sh_move(), public.sh_f2(int), public.sh_g(int);
+DROP SCHEMA sh_first, sh_spare CASCADE;
+
+--
 -- (h) a superuser's UPDATE of pg_proc changes an inlined function's body
 --
 SELECT id, sh_myfunc() + v AS x FROM sh_t ORDER BY id;

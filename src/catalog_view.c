@@ -197,7 +197,12 @@ catalog_view_transaction_end(void)
 static void
 note_absorbed(Datum arg, Oid relid)
 {
-	if (!IsTransactionState())
+	/*
+	 * Not while a transaction or a subtransaction aborts (its own local
+	 * messages replayed): only as a top-level transaction starts, or outside
+	 * one.
+	 */
+	if (!IsTransactionState() && !IsTransactionOrTransactionBlock())
 		quiet_message_count = SharedInvalidMessageCounter;
 }
 

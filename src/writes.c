@@ -97,6 +97,7 @@ static TransactionId *worker_prepared = NULL;
 static int	n_worker_prepared = 0;
 static int	max_worker_prepared = 0;
 
+static void record_catalog_write(bool shared_catalog, bool changes_meaning);
 static void writes_xact_callback(XactEvent event, void *arg);
 static void writes_resource_callback(ResourceReleasePhase phase,
 									 bool isCommit, bool isTopLevel,
@@ -158,11 +159,13 @@ record_written_relation(Oid relid)
 
 	/*
 	 * A system catalog written as a table (a superuser's UPDATE of pg_proc,
-	 * COPY into a catalog) changes what queries mean: no cached result
-	 * depends on the catalog itself, only on what it defines.
+	 * COPY into a catalog) changes what queries mean, even inside a
+	 * statement that only rewrites (a function of an index expression run
+	 * by REINDEX): no cached result depends on the catalog itself, only on
+	 * what it defines.
 	 */
 	if (relid < FirstNormalObjectId)
-		record_catalog_change(IsSharedRelation(relid));
+		record_catalog_write(IsSharedRelation(relid), true);
 	record_written_slot(slot_for_relation(MyDatabaseId, relid));
 }
 
