@@ -14,7 +14,9 @@
 #   2. a transaction open across the DDL: its reads are fresh, and after it
 #      ends its statements hit again;
 #   3. one-shot statements of a session that absorbs the DDL as its next
-#      transaction starts store and hit as before.
+#      transaction starts store and hit as before;
+#   4. a transaction open across a drop and re-create whose plan holds a
+#      '{a}'::regclass[] constant: a fresh session gets the new OID.
 # Every value is checked against the executor (cache off).
 
 use strict;
@@ -93,7 +95,32 @@ $want = $node->truth($sum);
 check_and_hit('one-shot: after the DDL', $b,
 	$sum, $want);
 
+# ---------------------------------------------------------------------
+# 4. a transaction open across a drop and re-create: its plan keeps a
+#    '{a}'::regclass[] constant naming the dropped table (as plain
+#    PostgreSQL's does); what it runs must not be served to others.  Two
+#    defences hold it: the transaction stores nothing across the change,
+#    and the key holds the array's OIDs (found by an adversarial review,
+#    with neither in place)
+# ---------------------------------------------------------------------
+$node->safe_psql('postgres', 'CREATE TABLE a (x int)');
+my $rc = q{SELECT k, '{a}'::regclass[]::oid[] AS o FROM t WHERE id = 1};
+$rc =~ s/k, /id AS k, /;
+$a->query_safe('BEGIN');
+$a->query_safe("PREPARE rc AS $rc");
+my $old = $a->query_safe('EXECUTE rc');
+$node->safe_psql('postgres', 'DROP TABLE a; CREATE TABLE a (x int)');
+is($a->query_safe('EXECUTE rc'), $old, 'open transaction: its plan keeps the old OID');
+$a->query_safe('EXECUTE rc') for 1 .. 2;
+$a->query_safe('COMMIT');
+my $c = $node->background_psql('postgres');
+$c->query_safe("PREPARE rc AS $rc");
+my $fresh = $node->truth($rc);
+isnt($fresh, $old, 'the re-created table has another OID');
+check_and_hit('a fresh session after the re-create', $c, 'EXECUTE rc', $fresh);
+
 $a->quit;
 $b->quit;
+$c->quit;
 $node->stop;
 done_testing();
