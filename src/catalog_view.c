@@ -63,7 +63,7 @@
  * taken to be younger than 2^32 transactions of its backend (saved plans
  * are made again at every generation, others do not outlive a statement).
  *
- * Cost: two atomic reads per transaction and per miss.  After a catalog
+ * Cost: two atomic reads per transaction and per lookup.  After a catalog
  * change in a database, each of its backends plans its saved plans again
  * once; its transactions open while the change committed do not store.
  * Changes that keep every meaning (VACUUM FULL, CLUSTER, REINDEX rewrite
@@ -156,15 +156,15 @@ catalog_view_advance(bool shared_catalog)
 }
 
 static void
-start_generation(uint64 database, uint64 shared)
+start_generation(const CatalogEpochsSeen *seen)
 {
 	/* plans made before may predate the change: analyse them again */
 	if (have_generation)
 		ResetPlanCache();
 	have_generation = true;
 	generation_start = transactions;
-	generation_database_epoch = database;
-	generation_shared_epoch = shared;
+	generation_database_epoch = seen->database;
+	generation_shared_epoch = seen->shared;
 }
 
 /*
@@ -175,14 +175,14 @@ start_generation(uint64 database, uint64 shared)
 void
 catalog_view_transaction_end(void)
 {
-	uint64		database = pg_atomic_read_u64(database_epoch());
-	uint64		shared = pg_atomic_read_u64(&epochs->shared);
+	CatalogEpochsSeen now;
 
+	catalog_view_read(&now);
 	transactions++;
 	quiet_message_count = SharedInvalidMessageCounter;
-	if (!have_generation || database != generation_database_epoch ||
-		shared != generation_shared_epoch)
-		start_generation(database, shared);
+	if (!have_generation || now.database != generation_database_epoch ||
+		now.shared != generation_shared_epoch)
+		start_generation(&now);
 }
 
 /*
@@ -266,6 +266,6 @@ catalog_view_allows_store(uint32 plan_stamp, const CatalogEpochsSeen *seen)
 	 */
 	if (age != 0 || SharedInvalidMessageCounter != quiet_message_count)
 		return false;
-	start_generation(seen->database, seen->shared);
+	start_generation(seen);
 	return true;
 }

@@ -303,6 +303,15 @@ start_planned_for_real(QueryDesc *queryDesc, int eflags)
 	cachealot_ExecutorStart(queryDesc, eflags);
 }
 
+/* An execution that bypasses the cache: counted, and why, at DEBUG2 */
+static void
+start_bypassing(QueryDesc *queryDesc, int eflags, const char *reason)
+{
+	elog(DEBUG2, "cachealot: bypass: %s", reason);
+	stats_add(STAT_BYPASSES, 1);
+	run_standard_start(queryDesc, eflags);
+}
+
 static void
 cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
@@ -354,9 +363,7 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	}
 	if (reason != NULL)
 	{
-		elog(DEBUG2, "cachealot: bypass: %s", reason);
-		stats_add(STAT_BYPASSES, 1);
-		run_standard_start(queryDesc, eflags);
+		start_bypassing(queryDesc, eflags, reason);
 		return;
 	}
 
@@ -379,16 +386,14 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	else if (!key_text_is_storable(text, text_len))
 	{
 		/* never stored, so the lookup could not have found it either */
-		elog(DEBUG2, "cachealot: bypass: a constant is a special datetime input, or may spell one");
-		stats_add(STAT_BYPASSES, 1);
-		run_standard_start(queryDesc, eflags);
+		start_bypassing(queryDesc, eflags,
+						"a constant is a special datetime input, or may spell one");
 	}
 	else if (!catalog_view_allows_store(plan_catalog_stamp(pstmt), &epochs))
 	{
 		/* the plan may predate a catalog change: its rows must not be kept */
-		elog(DEBUG2, "cachealot: bypass: the catalog changed since the statement was planned");
-		stats_add(STAT_BYPASSES, 1);
-		run_standard_start(queryDesc, eflags);
+		start_bypassing(queryDesc, eflags,
+						"the catalog changed since the statement was planned");
 	}
 	else
 	{
