@@ -3,6 +3,7 @@
 MODULE_big = cachealot
 OBJS = \
 	$(WIN32RES) \
+	src/admission.o \
 	src/cachealot.o \
 	src/capture.o \
 	src/catalog_view.o \
@@ -11,6 +12,7 @@ OBJS = \
 	src/freshness.o \
 	src/functions.o \
 	src/key.o \
+	src/parse_analysis.o \
 	src/planner.o \
 	src/slots.o \
 	src/stand_in.o \
@@ -21,7 +23,7 @@ OBJS = \
 	src/writes.o
 
 EXTENSION = cachealot
-DATA = cachealot--1.0.sql
+DATA = cachealot--1.0.sql cachealot--1.1.sql cachealot--1.0--1.1.sql
 PGFILEDESC = "cachealot - transparent query result cache"
 
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \

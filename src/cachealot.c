@@ -20,11 +20,12 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "utils/guc.h"
-#include "utils/queryjumble.h"
 
+#include "admission.h"
 #include "cachealot.h"
 #include "catalog_view.h"
 #include "executor.h"
+#include "parse_analysis.h"
 #include "planner.h"
 #include "slots.h"
 #include "stats.h"
@@ -39,6 +40,8 @@ int			cachealot_max_memory_kb = 64 * 1024;
 int			cachealot_max_entry_size_kb = 1024;
 int			cachealot_test_commit_delay_ms = 0;
 double		cachealot_min_cost = 0.0;
+bool		cachealot_admission = true;
+int			cachealot_max_statements = 5000;
 
 bool		cachealot_shmem_ready = false;
 
@@ -53,6 +56,7 @@ cachealot_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 
+	admission_shmem_request();
 	slots_shmem_request();
 	store_shmem_request();
 	stats_shmem_request();
@@ -66,6 +70,7 @@ cachealot_shmem_startup(void)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	admission_shmem_init();
 	slots_shmem_init();
 	store_shmem_init();
 	stats_shmem_init();
@@ -123,6 +128,28 @@ define_settings(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("cachealot.admission",
+							 "Learn which statements the cache pays for, and skip it for the others.",
+							 "When off, every miss of a cacheable statement is "
+							 "captured and stored; cachealot.min_cost still applies.",
+							 &cachealot_admission,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("cachealot.max_statements",
+							"Statements whose use of the cache is tracked.",
+							"The least used statement is forgotten to make "
+							"room for a new one.",
+							&cachealot_max_statements,
+							5000,
+							100,
+							INT_MAX / 2,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("cachealot.test_commit_delay",
 							"Testing aid: sleep this long after a writing commit "
 							"becomes visible, before its invalidation completes.",
@@ -147,8 +174,6 @@ _PG_init(void)
 
 	define_settings();
 
-	/* the key needs the statement's query id, so have core compute it */
-	EnableQueryId();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = cachealot_shmem_request;
@@ -157,6 +182,7 @@ _PG_init(void)
 
 	/* each saves and installs only its own hooks and callbacks */
 	catalog_view_init();
+	parse_analysis_init();
 	writes_init();
 	planner_init();
 	executor_init();

@@ -21,6 +21,8 @@ extern int	cachealot_max_memory_kb;
 extern int	cachealot_max_entry_size_kb;
 extern int	cachealot_test_commit_delay_ms;
 extern double cachealot_min_cost;
+extern bool cachealot_admission;
+extern int	cachealot_max_statements;
 
 /* set once the shared memory is attached (preloaded: at postmaster start) */
 extern bool cachealot_shmem_ready;

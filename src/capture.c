@@ -32,6 +32,7 @@
 #include "executor/executor.h"
 #include "utils/memutils.h"
 
+#include "admission.h"
 #include "capture.h"
 #include "eligibility.h"
 #include "freshness.h"
@@ -250,7 +251,10 @@ store_capture(Capture *cap)
 	if (cache_store(cap->hash, cap->key, cap->key_len, cap->deps, cap->ndeps,
 					cap->queryDesc->plannedstmt->planTree->total_cost,
 					cap->tuples, cap->ntuples, cap->tuples_len))
+	{
 		stats_add(STAT_STORES, 1);
+		admission_note_store(cap->queryDesc->plannedstmt->queryId);
+	}
 }
 
 /* Run the plan with 'dest' in place of the query's receiver */

@@ -465,12 +465,13 @@ const char *
 execution_bypass_reason(QueryDesc *queryDesc, int eflags)
 {
 	Snapshot	snap = queryDesc->snapshot;
-	const char *reason = session_bypass_reason();
+	const char *reason;
 
-	if (reason != NULL)
-		return reason;
 	if (!plan_is_cacheable(queryDesc->plannedstmt))
 		return "the query is not cacheable";
+	reason = session_bypass_reason();
+	if (reason != NULL)
+		return reason;
 	if (queryDesc->plannedstmt->planTree->total_cost < cachealot_min_cost)
 		return "the plan costs less than cachealot.min_cost";
 	if (eflags & (EXEC_FLAG_EXPLAIN_ONLY | EXEC_FLAG_BACKWARD |
@@ -605,4 +606,21 @@ bool
 plan_reads_settings(PlannedStmt *pstmt)
 {
 	return plan_has_mark(pstmt, PLAN_MARK_READS_SETTINGS);
+}
+
+/*
+ * A plan made without a verdict, because admission skipped its statement
+ * at parse analysis: it runs as it is, and the skip was counted already.
+ */
+void
+plan_mark_skipped(PlannedStmt *pstmt)
+{
+	pstmt->invalItems = lappend(pstmt->invalItems,
+								plan_item(PLAN_MARK_SKIPPED, 0));
+}
+
+bool
+plan_was_skipped(PlannedStmt *pstmt)
+{
+	return plan_has_mark(pstmt, PLAN_MARK_SKIPPED);
 }

@@ -38,6 +38,7 @@
 #include "storage/ipc.h"
 #include "utils/memutils.h"
 
+#include "admission.h"
 #include "cachealot.h"
 #include "capture.h"
 #include "catalog_view.h"
@@ -64,6 +65,8 @@ typedef struct QueryState
 	QueryDesc  *queryDesc;
 	SubTransactionId subid;
 	QueryMode	mode;
+	bool		timed;			/* admission wants its time */
+	instr_time	started;
 
 	/* hit */
 	CacheEntry *entry;
@@ -261,15 +264,14 @@ query_state_create(QueryDesc *queryDesc, QueryMode mode)
  * fewer rows than the entry holds, it runs after all (see replay_hit).  The
  * entry is unpinned if the start fails.
  */
-static void
+static QueryState *
 start_for_hit(QueryDesc *queryDesc, int eflags, CacheEntry *entry)
 {
 	bool		plan_started = plan_reads_settings(queryDesc->plannedstmt);
+	QueryState *qs = NULL;
 
 	PG_TRY();
 	{
-		QueryState *qs;
-
 		if (!plan_started)
 			queryDesc->plannedstmt = stand_in_for_hit(queryDesc->plannedstmt);
 		run_standard_start(queryDesc, eflags);
@@ -288,6 +290,7 @@ start_for_hit(QueryDesc *queryDesc, int eflags, CacheEntry *entry)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	return qs;
 }
 
 /*
@@ -307,7 +310,8 @@ start_planned_for_real(QueryDesc *queryDesc, int eflags)
 static void
 start_bypassing(QueryDesc *queryDesc, int eflags, const char *reason)
 {
-	elog(DEBUG2, "cachealot: bypass: %s", reason);
+	if (message_level_is_interesting(DEBUG2))
+		elog(DEBUG2, "cachealot: bypass: %s", reason);
 	stats_add(STAT_BYPASSES, 1);
 	run_standard_start(queryDesc, eflags);
 }
@@ -327,6 +331,9 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	QueryState *qs;
 	CatalogEpochsSeen epochs;
 	bool		stand_in = plan_is_stand_in(pstmt);
+	AdmissionMemo *memo = NULL;
+	bool		timed;
+	instr_time	started;
 
 	if (!cachealot_active())
 	{
@@ -339,13 +346,25 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 	record_plan_writes(pstmt);
 
-	if (queryDesc->operation != CMD_SELECT || pstmt->hasModifyingCTE)
+	/* a skip by admission before planning was counted there */
+	if (queryDesc->operation != CMD_SELECT || pstmt->hasModifyingCTE ||
+		plan_was_skipped(pstmt))
 	{
 		run_standard_start(queryDesc, eflags);
 		return;
 	}
 
 	reason = execution_bypass_reason(queryDesc, eflags);
+	if (reason == NULL)
+	{
+		memo = admission_statement(pstmt->queryId);
+		/* a stand-in was made for an entry that is there: no skip */
+		if (!stand_in && admission_skips(memo))
+		{
+			run_standard_start(queryDesc, eflags);
+			return;
+		}
+	}
 	if (reason == NULL && !statement_text(queryDesc, &text, &text_len))
 		reason = "the statement has no text of its own";
 	if (reason == NULL)
@@ -372,11 +391,17 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 			  queryDesc->params, pstmt->planTree->targetlist);
 	hash = key_hash(key.data, key.len);
 	entry = cache_lookup(hash, key.data, key.len, deps, ndeps);
+	timed = admission_times(memo);
+	if (timed)
+		INSTR_TIME_SET_CURRENT(started);
 
 	if (entry != NULL)
 	{
 		stats_add(STAT_HITS, 1);
-		start_for_hit(queryDesc, eflags, entry);
+		admission_note_hit(memo);
+		qs = start_for_hit(queryDesc, eflags, entry);
+		qs->timed = timed;
+		qs->started = started;
 	}
 	else if (stand_in)
 	{
@@ -395,12 +420,20 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		start_bypassing(queryDesc, eflags,
 						"the catalog changed since the statement was planned");
 	}
+	else if (!admission_note_miss(memo, hash, pstmt->planTree->total_cost))
+	{
+		/* not worth capturing: counted as a miss, and as rejected */
+		stats_add(STAT_MISSES, 1);
+		run_standard_start(queryDesc, eflags);
+	}
 	else
 	{
 		stats_add(STAT_MISSES, 1);
 		run_standard_start(queryDesc, eflags);
 
 		qs = query_state_create(queryDesc, MODE_CAPTURE);
+		qs->timed = timed;
+		qs->started = started;
 		qs->capture = capture_begin(queryDesc, run_standard, key.data, key.len,
 									hash, deps, ndeps);
 	}
@@ -499,11 +532,31 @@ cachealot_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
  * ---------------------------------------------------------------------
  */
 
+/* A timed hit or miss: what it took, from ExecutorStart on, for admission */
+static void
+note_time_taken(QueryDesc *queryDesc)
+{
+	QueryState *qs = query_state_find(queryDesc);
+	instr_time	elapsed;
+
+	if (qs == NULL || !qs->timed || qs->mode == MODE_DONE)
+		return;
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, qs->started);
+	admission_note_time(queryDesc->plannedstmt->queryId, qs->mode == MODE_HIT,
+						elapsed);
+	qs->timed = false;
+}
+
 static void
 cachealot_ExecutorEnd(QueryDesc *queryDesc)
 {
 	if (cachealot_active())
+	{
 		record_routed_writes(queryDesc->estate);
+		if (!dlist_is_empty(&active_queries))
+			note_time_taken(queryDesc);
+	}
 
 	/* freeing es_query_cxt drops the query state, see the reset callback */
 	if (prev_ExecutorEnd)

@@ -34,7 +34,9 @@ PG_FUNCTION_INFO_V1(cachealot_flush);
 PG_FUNCTION_INFO_V1(cachealot_invalidate);
 PG_FUNCTION_INFO_V1(cachealot_reset_stats);
 
-#define STATS_COLUMNS	10
+/* the columns of cachealot_stats(): 1.1 added the admission counters */
+#define STATS_COLUMNS_1_0	10
+#define STATS_COLUMNS	12
 
 static void
 require_preloaded(void)
@@ -57,7 +59,8 @@ cachealot_stats(PG_FUNCTION_ARGS)
 	require_preloaded();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (tupdesc->natts != STATS_COLUMNS)
+	/* an extension not yet updated to this library's version still works */
+	if (tupdesc->natts != STATS_COLUMNS && tupdesc->natts != STATS_COLUMNS_1_0)
 		elog(ERROR, "cachealot_stats() expects %d columns, got %d",
 			 STATS_COLUMNS, tupdesc->natts);
 
@@ -67,6 +70,11 @@ cachealot_stats(PG_FUNCTION_ARGS)
 	values[i++] = Int64GetDatum((int64) stats_get(STAT_BYPASSES));
 	values[i++] = Int64GetDatum((int64) stats_get(STAT_INVALIDATIONS));
 	values[i++] = Int64GetDatum((int64) stats_get(STAT_EVICTIONS));
+	if (tupdesc->natts == STATS_COLUMNS)
+	{
+		values[i++] = Int64GetDatum((int64) stats_get(STAT_ADMISSION_SKIPS));
+		values[i++] = Int64GetDatum((int64) stats_get(STAT_ADMISSION_REJECTS));
+	}
 	values[i++] = Int64GetDatum((int64) cache_entry_count());
 	values[i++] = Int64GetDatum((int64) cache_memory_used());
 	values[i++] = Int64GetDatum((int64) cache_memory_limit());

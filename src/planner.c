@@ -23,6 +23,7 @@
 #include "cachealot.h"
 #include "catalog_view.h"
 #include "eligibility.h"
+#include "parse_analysis.h"
 #include "planner.h"
 #include "stand_in.h"
 
@@ -49,9 +50,23 @@ cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
 	/* the transaction whose catalog view this plan is made from */
 	uint32		stamp = catalog_view_stamp();
 
-	/* decide before planning: the planner scribbles on the tree */
-	cacheable = cachealot_active() &&
-		query_is_cacheable(parse, cursorOptions, &findings);
+	/*
+	 * Decide before planning: the planner scribbles on the tree.  Without a
+	 * query id nothing is cached; a statement admission skipped at its
+	 * analysis needs no verdict.
+	 */
+	if (!cachealot_active())
+		cacheable = false;
+	else if (parse_analysis_skipped_query(parse))
+	{
+		result = run_standard_planner(parse, query_string, cursorOptions,
+									  boundParams);
+		plan_mark_skipped(result);
+		return result;
+	}
+	else
+		cacheable = parse->queryId != UINT64CONST(0) &&
+			query_is_cacheable(parse, cursorOptions, &findings);
 
 	/*
 	 * A statement whose result is cached need not be planned at all, unless

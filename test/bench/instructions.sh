@@ -231,11 +231,13 @@ for w in "${WORKLOADS[@]}"; do
     psql_ -c "CREATE EXTENSION cachealot" -c "SELECT cachealot_reset_stats()" >/dev/null
     psql_ -f "$WORK/sql/${w}_$N.sql" >"$WORK/out/verify.$w.stdout" 2>&1 ||
         die "workload $w failed through psql (see $WORK/out/verify.$w.stdout)"
-    STATS[$w]=$(psql_ -At -F ' ' -c "SELECT hits, misses, stores, bypasses, invalidations FROM cachealot_stats()")
+    STATS[$w]=$(psql_ -At -F ' ' -c "SELECT hits, misses, stores, bypasses, invalidations, admission_skips FROM cachealot_stats()")
     stop_server
     rm -rf -- "$data"
-    read -r hits misses _ <<<"${STATS[$w]}"
-    # "-- expect: hits=EXPR misses=EXPR", EXPR in n (shell arithmetic)
+    read -r hits misses _ _ _ skips <<<"${STATS[$w]}"
+    # "-- expect: hits=EXPR misses=EXPR", EXPR in n (shell arithmetic); an
+    # execution that admission skipped (no lookup) counts as a miss here
+    misses=$((misses + skips))
     expect=$(sed -n 's/^-- expect: *//p' "$GEN/$w.sql" | head -n 1)
     [[ -n $expect ]] || die "generator $w.sql has no '-- expect:' line"
     want_hits=$(sed -n 's/.*hits=\([^ ]*\).*/\1/p' <<<"$expect")
@@ -272,17 +274,18 @@ failed=0
     echo "- repeatability: identical runs differ by a few tens of thousands of instructions in total (time-dependent work such as statistics flushes, at most once a second), up to about 50 a statement (under 0.1%) between full runs here"
     echo "- measured in $((ELAPSED / 60)) min $((ELAPSED % 60)) s ($CG_SECS s of callgrind, $((${#WORKLOADS[@]} * 4)) runs, $JOBS at a time; $VERIFY_SECS s of hit/miss checks)"
     echo
-    echo "| workload | plain | cachealot | cachealot/plain | hits | misses | as named |"
-    echo "|---|---:|---:|---:|---:|---:|---|"
+    echo "| workload | plain | cachealot | cachealot/plain | hits | misses | of which skipped | as named |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---|"
 } >"$MD"
-echo "workload,title,n,base,plain_ir_n,plain_ir_base,cachealot_ir_n,cachealot_ir_base,plain_per_statement,cachealot_per_statement,ratio,plain_startup,cachealot_startup,hits,misses,stores,bypasses,invalidations,as_named" >"$CSV"
+echo "workload,title,n,base,plain_ir_n,plain_ir_base,cachealot_ir_n,cachealot_ir_base,plain_per_statement,cachealot_per_statement,ratio,plain_startup,cachealot_startup,hits,misses,admission_skips,stores,bypasses,invalidations,as_named" >"$CSV"
 for w in "${WORKLOADS[@]}"; do
-    read -r hits misses stores bypasses invalidations <<<"${STATS[$w]}"
+    read -r hits misses stores bypasses invalidations skips <<<"${STATS[$w]}"
     [[ ${CHECK[$w]} == yes ]] || failed=1
     awk -v w="$w" -v t="$(title "$w")" -v n="$N" -v b="$BASE" \
         -v pn="${IR[plain.$w.$N]}" -v pb="${IR[plain.$w.$BASE]}" \
         -v cn="${IR[cachealot.$w.$N]}" -v cb="${IR[cachealot.$w.$BASE]}" \
-        -v hits="$hits" -v misses="$misses" -v stores="$stores" -v bypasses="$bypasses" \
+        -v hits="$hits" -v misses="$((misses + skips))" -v skips="$skips" \
+        -v stores="$stores" -v bypasses="$bypasses" \
         -v inval="$invalidations" -v check="${CHECK[$w]}" -v md="$MD" -v csv="$CSV" '
         function thousands(x,   s, r) {
             s = sprintf("%.0f", x); r = ""
@@ -292,12 +295,12 @@ for w in "${WORKLOADS[@]}"; do
         BEGIN {
             p = (pn - pb) / (n - b); c = (cn - cb) / (n - b)
             ratio = p > 0 ? sprintf("%.3f", c / p) : "-"
-            printf "| %s | %s | %s | %s | %s | %s | %s |\n", t, thousands(p), thousands(c), ratio,
-                thousands(hits), thousands(misses), check >> md
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", t, thousands(p), thousands(c), ratio,
+                thousands(hits), thousands(misses), thousands(skips), check >> md
             tq = t; gsub(/"/, "\"\"", tq); cq = check; gsub(/"/, "\"\"", cq)
-            printf "%s,\"%s\",%d,%d,%s,%s,%s,%s,%.1f,%.1f,%s,%.0f,%.0f,%s,%s,%s,%s,%s,\"%s\"\n", w, tq, n, b,
+            printf "%s,\"%s\",%d,%d,%s,%s,%s,%s,%.1f,%.1f,%s,%.0f,%.0f,%s,%s,%s,%s,%s,%s,\"%s\"\n", w, tq, n, b,
                 pn, pb, cn, cb, p, c, ratio, pb - b * p, cb - b * c,
-                hits, misses, stores, bypasses, inval, cq >> csv
+                hits, misses, skips, stores, bypasses, inval, cq >> csv
         }'
 done
 {

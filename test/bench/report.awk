@@ -42,6 +42,8 @@ function chart_label(w, label) {
     if (w == "inv") return index(label, "empty") ? "write latency, empty" : "write latency, full"
     if (w == "rm1") return "read-mostly 1%"
     if (w == "rm10") return "read-mostly 10%"
+    if (w == "hot30") return "30% hot keys"
+    if (w == "upd10") return "update every 10"
     if (w == "write") return "TPC-B"
     return w
 }
@@ -136,6 +138,13 @@ END {
             overhead(value("miss", m, 10, "miss: lookups that never repeat, min_cost")), "le", 3, "%s%% (goal ≤ 3%%)")
         goal("TPC-B write overhead (1 − cachealot/plain), -M " m,
             overhead(value("write", m, 10)), "le", 2, "%s%% (goal ≤ 2%%)")
+    }
+    for (i = 2; i >= 1; i--) {
+        m = order[i]
+        goal("mixed, 30% hot keys: cachealot / plain, -M " m,
+            value("hot30", m, 10), "ge", 1.0, "%.2f× (goal ≥ 1.0×)")
+        goal("point lookups, table updated every 10 statements: cachealot / plain, -M " m,
+            value("upd10", m, 10), "ge", 0.97, "%.2f× (goal ≥ 0.97×)")
     }
     a = value("inv", "simple", 7, "write latency, empty"); b = value("inv", "simple", 7, "write latency, " fill_human)
     v = (a != "" && b != "" && a + 0 > 0) ? sprintf("%.3f", b / a) : ""

@@ -30,7 +30,9 @@ use CachealotNode;
 my $node = CachealotNode->create(
 	'dead_entries', settings => q{
 cachealot.max_memory = '8MB'
+# every eligible query is stored, even those admission would learn to skip
 cachealot.min_cost = 0
+cachealot.admission = off
 autovacuum = off
 });
 
