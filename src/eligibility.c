@@ -527,6 +527,15 @@ plan_has_mark(PlannedStmt *pstmt, PlanMark mark)
 	return plan_find_mark(pstmt, mark) != NULL;
 }
 
+/* The value of the plan's first item of this mark, or 0 */
+uint32
+plan_mark_value(PlannedStmt *pstmt, PlanMark mark)
+{
+	PlanInvalItem *item = plan_find_mark(pstmt, mark);
+
+	return item != NULL ? item->hashValue : 0;
+}
+
 /*
  * Mark a plan (or a stand-in) cacheable: made in the transaction 'stamp'
  * (catalog_view.c), with what query_is_cacheable() found.

@@ -22,7 +22,8 @@
 typedef enum PlanMark
 {
 	PLAN_MARK_CACHEABLE = -0x43A7,	/* value: the catalog stamp of the plan */
-	PLAN_MARK_STAND_IN = -0x43A8,	/* a stand-in (stand_in.c) */
+	PLAN_MARK_STAND_IN = -0x43A8,	/* a stand-in (stand_in.c); value: its
+									 * number */
 	PLAN_MARK_STAND_IN_DEPENDENCY = -0x43A9,	/* value: a slot it depends on */
 	PLAN_MARK_RESOLVED_OID = -0x43AA,	/* value: a catalog-naming constant */
 	PLAN_MARK_READS_SETTINGS = -0x43AB,	/* see plan_reads_settings() */
@@ -53,6 +54,7 @@ extern const char *execution_bypass_reason(QueryDesc *queryDesc, int eflags);
 /* plan marks */
 extern PlanInvalItem *plan_item(PlanMark mark, uint32 value);
 extern bool plan_has_mark(PlannedStmt *pstmt, PlanMark mark);
+extern uint32 plan_mark_value(PlannedStmt *pstmt, PlanMark mark);
 extern void plan_mark_cacheable(PlannedStmt *pstmt, uint32 stamp,
 								const QueryFindings *findings);
 extern uint32 plan_catalog_stamp(PlannedStmt *pstmt);

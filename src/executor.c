@@ -325,6 +325,9 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	SlotVersion *deps = NULL;
 	int			ndeps = 0;
 	StringInfoData key;
+	const char *key_data;
+	uint32		key_len;
+	bool		key_built = false;
 	uint64		hash = 0;
 	CacheEntry *entry = NULL;
 	const char *reason;
@@ -342,6 +345,13 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		else
 			run_standard_start(queryDesc, eflags);
 		return;
+	}
+
+	/* the key kept for a stand-in is for its own start, right after planning */
+	if (!stand_in || !stand_in_take_key(pstmt, &key_data, &key_len, &hash))
+	{
+		stand_in_forget_key();
+		key_data = NULL;
 	}
 
 	record_plan_writes(pstmt);
@@ -386,11 +396,18 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		return;
 	}
 
-	initStringInfo(&key);
-	key_build(&key, text, text_len, pstmt->queryId, plan_resolved_oids(pstmt),
-			  queryDesc->params, pstmt->planTree->targetlist);
-	hash = key_hash(key.data, key.len);
-	entry = cache_lookup(hash, key.data, key.len, deps, ndeps);
+	if (key_data == NULL)
+	{
+		initStringInfo(&key);
+		key_build(&key, text, text_len, pstmt->queryId,
+				  plan_resolved_oids(pstmt), queryDesc->params,
+				  pstmt->planTree->targetlist);
+		key_data = key.data;
+		key_len = key.len;
+		key_built = true;
+		hash = key_hash(key_data, key_len);
+	}
+	entry = cache_lookup(hash, key_data, key_len, deps, ndeps);
 	timed = admission_times(memo);
 	if (timed)
 		INSTR_TIME_SET_CURRENT(started);
@@ -434,10 +451,11 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		qs = query_state_create(queryDesc, MODE_CAPTURE);
 		qs->timed = timed;
 		qs->started = started;
-		qs->capture = capture_begin(queryDesc, run_standard, key.data, key.len,
+		qs->capture = capture_begin(queryDesc, run_standard, key_data, key_len,
 									hash, deps, ndeps);
 	}
-	pfree(key.data);
+	if (key_built)
+		pfree(key.data);
 	pfree(deps);
 }
 

@@ -106,7 +106,8 @@ cachealot_post_parse_analyze(ParseState *pstate, Query *query,
 		!query_may_be_cached(query))
 		return;
 
-	simple = analysing_simple_query(pstate);
+	/* a session with the cache off skips it anyway: not admission's skip */
+	simple = cachealot_enabled && analysing_simple_query(pstate);
 	if (simple)
 	{
 		const char *text;

@@ -47,6 +47,7 @@
 #include "optimizer/planner.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
+#include "utils/memutils.h"
 
 #include "cachealot.h"
 #include "catalog_view.h"
@@ -61,6 +62,71 @@
 
 /* set while a stand-in is planned for real, so that it is not stood in for */
 static bool planning_for_real = false;
+
+/*
+ * The key the last stand-in was made for, kept for its ExecutorStart so
+ * that the key is built once per execution.  It is the key ExecutorStart
+ * would build (same text, query id, catalog-naming constants, no
+ * parameters, same columns), provided nothing ran between the planning and
+ * the start that could change a setting, the user or the search path: any
+ * other ExecutorStart, or any utility statement, forgets it
+ * (stand_in_forget_key), and so does the start it was kept for.  A
+ * stand-in started again later (a plan cache kept it) builds its key anew.
+ */
+typedef struct StandInKey
+{
+	uint32		number;			/* the stand-in's, 0: none kept */
+	char	   *key;			/* in TopMemoryContext */
+	uint32		len;
+	uint32		space;
+	uint64		hash;
+} StandInKey;
+
+static StandInKey last_key;
+static uint32 stand_in_count = 0;
+
+static void
+keep_key(uint32 number, const char *key, uint32 len, uint64 hash)
+{
+	if (last_key.space < len)
+	{
+		if (last_key.key != NULL)
+			pfree(last_key.key);
+		last_key.key = MemoryContextAlloc(TopMemoryContext, len);
+		last_key.space = len;
+	}
+	memcpy(last_key.key, key, len);
+	last_key.len = len;
+	last_key.hash = hash;
+	last_key.number = number;
+}
+
+/* Something ran that may have changed what a key is built from */
+void
+stand_in_forget_key(void)
+{
+	last_key.number = 0;
+}
+
+/*
+ * At the ExecutorStart of a stand-in: the key it was made for, if kept
+ * and still the one that start would build (see StandInKey).  Valid until
+ * the next stand-in is made.
+ */
+bool
+stand_in_take_key(PlannedStmt *stand_in, const char **key, uint32 *len,
+				  uint64 *hash)
+{
+	uint32		number = last_key.number;
+
+	last_key.number = 0;
+	if (number == 0 || plan_mark_value(stand_in, PLAN_MARK_STAND_IN) != number)
+		return false;
+	*key = last_key.key;
+	*len = last_key.len;
+	*hash = last_key.hash;
+	return true;
+}
 
 /*
  * What this backend learnt of each query id (a small direct-mapped table):
@@ -230,7 +296,8 @@ planning_client_statement(const char *query_string, int cursorOptions,
  */
 static PlannedStmt *
 build_stand_in(Query *parse, Plan *result, RelationsContext *rels,
-			   SlotVersion *deps, int ndeps, const QueryFindings *findings)
+			   SlotVersion *deps, int ndeps, const QueryFindings *findings,
+			   uint32 number)
 {
 	RangeTblEntry *carrier;
 	PlannedStmt *stand_in;
@@ -252,7 +319,7 @@ build_stand_in(Query *parse, Plan *result, RelationsContext *rels,
 	stand_in->relationOids = rels->relids;
 	plan_mark_cacheable(stand_in, catalog_view_stamp(), findings);
 	stand_in->invalItems = lappend(stand_in->invalItems,
-								   plan_item(PLAN_MARK_STAND_IN, 0));
+								   plan_item(PLAN_MARK_STAND_IN, number));
 	for (i = 0; i < ndeps; i++)
 		stand_in->invalItems = lappend(stand_in->invalItems,
 									   plan_item(PLAN_MARK_STAND_IN_DEPENDENCY,
@@ -277,6 +344,7 @@ stand_in_before_planning(Query *parse, const char *query_string,
 	int			len;
 	Plan	   *result;
 	StringInfoData key;
+	uint64		hash;
 	SlotVersion *deps;
 	int			ndeps;
 	Cost		cost;
@@ -322,29 +390,31 @@ stand_in_before_planning(Query *parse, const char *query_string,
 	initStringInfo(&key);
 	key_build(&key, text, len, parse->queryId, findings->resolved_oids, NULL,
 			  result->targetlist);
-	found = cache_probe(key_hash(key.data, key.len), key.data, key.len,
-						&deps, &ndeps, &cost);
-	pfree(key.data);
+	hash = key_hash(key.data, key.len);
+	found = cache_probe(hash, key.data, key.len, &deps, &ndeps, &cost);
 	if (!found)
 	{
+		pfree(key.data);
 		memo->probe_misses++;
 		return NULL;
 	}
 	memo->probe_misses = 0;
-	if (cost < cachealot_min_cost)
+	if (cost < cachealot_min_cost || !relations_are_cacheable(rels.relids))
 	{
+		pfree(key.data);
 		pfree(deps);
 		return NULL;
 	}
 	result->startup_cost = cost;
 	result->total_cost = cost;
 
-	if (!relations_are_cacheable(rels.relids))
-	{
-		pfree(deps);
-		return NULL;
-	}
-	stand_in = build_stand_in(parse, result, &rels, deps, ndeps, findings);
+	/* numbered, so that its ExecutorStart finds the key kept for it */
+	if (++stand_in_count == 0)
+		stand_in_count = 1;
+	stand_in = build_stand_in(parse, result, &rels, deps, ndeps, findings,
+							  stand_in_count);
+	keep_key(stand_in_count, key.data, key.len, hash);
+	pfree(key.data);
 	pfree(deps);
 	return stand_in;
 }

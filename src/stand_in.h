@@ -26,6 +26,9 @@ extern PlannedStmt *stand_in_before_planning(Query *parse,
 											 ParamListInfo boundParams,
 											 const QueryFindings *findings);
 extern void stand_in_note_plan_cost(uint64 queryId, Cost cost);
+extern bool stand_in_take_key(PlannedStmt *stand_in, const char **key,
+							  uint32 *len, uint64 *hash);
+extern void stand_in_forget_key(void);
 extern SlotVersion *stand_in_dependencies(PlannedStmt *pstmt, int *ndeps);
 extern PlannedStmt *stand_in_plan_for_real(PlannedStmt *stand_in,
 										   const char *source_text,

@@ -42,6 +42,7 @@
 #include "tcop/utility.h"
 
 #include "cachealot.h"
+#include "stand_in.h"
 #include "utility.h"
 #include "writes.h"
 
@@ -321,7 +322,11 @@ cachealot_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	UtilityKind kind = UTILITY_READ_ONLY;
 
 	if (cachealot_active())
+	{
+		/* SET, SET ROLE and the like change what a key is built from */
+		stand_in_forget_key();
 		kind = classify_utility(pstmt->utilityStmt);
+	}
 
 	switch (kind)
 	{
