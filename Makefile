@@ -11,6 +11,7 @@ OBJS = \
 	src/executor.o \
 	src/freshness.o \
 	src/functions.o \
+	src/hint.o \
 	src/key.o \
 	src/parse_analysis.o \
 	src/planner.o \

@@ -37,7 +37,7 @@
  *	- the statement table: cachealot.max_statements records in sets of
  *	  ADMISSION_WAYS, found by hash without a lock; a set's spinlock is
  *	  taken only to add a statement, evicting the set's least used one
- *	  (usage decays by half at each eviction in the set).  A record being
+ *	  (each eviction ages the others' usage by 1/USAGE_DECAY).  A record being
  *	  rewritten has an odd generation; readers check the generation
  *	  around reading its identity.  Counters are atomics.
  *	- the doorkeeper: two generations of a Bloom filter of key hashes
@@ -83,6 +83,7 @@
 #define DOORKEEPER_WORDS	(DOORKEEPER_BITS / 32)
 
 #define LOCAL_MEMOS			256
+#define USAGE_DECAY			32	/* an eviction ages the others by 1/32 */
 
 typedef enum StatementState
 {
@@ -144,6 +145,7 @@ typedef struct TextMemo
 {
 	uint64		fingerprint;
 	uint64		queryid;
+	bool		ambiguous;		/* texts of two query ids share it */
 } TextMemo;
 
 static AdmissionShared *admission = NULL;
@@ -320,10 +322,15 @@ record_find_or_add(uint64 hash, uint64 queryid, Oid userid, Oid dbid,
 		}
 	}
 
-	/* the survivors' usage decays, so that old favourites can go too */
-	for (w = 0; w < ADMISSION_WAYS; w++)
-		if (&ways[w] != victim)
-			ways[w].usage_base += record_usage(&ways[w]) / 2;
+	/*
+	 * Evicting a statement ages the others a little, so that old favourites
+	 * can go too, but only slowly: a flood of one-off statements must not
+	 * push out a statement in steady use.
+	 */
+	if (pg_atomic_read_u32(&victim->generation) != 0)
+		for (w = 0; w < ADMISSION_WAYS; w++)
+			if (&ways[w] != victim)
+				ways[w].usage_base += record_usage(&ways[w]) / USAGE_DECAY;
 
 	g = pg_atomic_read_u32(&victim->generation);
 	pg_atomic_write_u32(&victim->generation, g + 1);
@@ -638,11 +645,28 @@ is_word_char(unsigned char c)
 
 #define FNV_PRIME	UINT64CONST(0x100000001b3)
 
+static inline uint64
+fingerprint_add(uint64 h, unsigned char c)
+{
+	return (h ^ c) * FNV_PRIME;
+}
+
+/* Is [p, p + len) this keyword (of that length), case insensitively? */
+static inline bool
+word_is(const unsigned char *p, int len, const char *keyword)
+{
+	return (p[0] | 0x20) == keyword[0] &&
+		pg_strncasecmp((const char *) p, keyword, len) == 0;
+}
+
 /*
  * A hash of a statement's text with its numeric and quoted string
  * constants left out: the same for the executions of a statement that
- * differ only in their constants, as its query id is.  Only a hint: two
- * statements that share a fingerprint just share a memo slot.
+ * differ only in constants, as its query id is.  A number stands in by its
+ * kind (integer, big integer, decimal), which its constant's type follows;
+ * numbers after ORDER BY and GROUP BY are positions, not constants, and are
+ * kept (until LIMIT, OFFSET, FETCH or a closing parenthesis).  Only a hint
+ * (see admission_learn_text for two statements that share one anyway).
  */
 uint64
 admission_text_fingerprint(const char *text, int len)
@@ -650,29 +674,72 @@ admission_text_fingerprint(const char *text, int len)
 	const unsigned char *p = (const unsigned char *) text;
 	const unsigned char *end = p + len;
 	uint64		h = UINT64CONST(0xcbf29ce484222325);
-	bool		in_word = false;
+	bool		positions = false;	/* in an ORDER BY or GROUP BY list */
 
 	while (p < end)
 	{
-		unsigned char c = *p++;
+		unsigned char c = *p;
 
 		if (c == '\'')
 		{
 			/* a string constant, '' inside it included */
-			while (p < end && (*p != '\'' || (p + 1 < end && p[1] == '\'')))
-				p += (*p == '\'') ? 2 : 1;
-			p++;
-			c = '?';
+			for (p++; p < end; p++)
+				if (*p == '\'' && (++p >= end || *p != '\''))
+					break;
+			h = fingerprint_add(h, '?');
 		}
-		else if (is_digit(c) && !in_word)
+		else if (is_digit(c))
 		{
-			/* a number: digits, a decimal point, an exponent */
+			const unsigned char *start = p;
+			unsigned char kind = 'i';
+
 			while (p < end && (is_word_char(*p) || *p == '.'))
+			{
+				if (*p == '.' || *p == 'e' || *p == 'E')
+					kind = 'n';
 				p++;
-			c = '?';
+			}
+			if (kind == 'i' && p - start >= 10)
+				kind = 'l';
+			if (positions)
+				while (start < p)
+					h = fingerprint_add(h, *start++);
+			else
+			{
+				h = fingerprint_add(h, '?');
+				h = fingerprint_add(h, kind);
+			}
 		}
-		in_word = is_word_char(c);
-		h = (h ^ c) * FNV_PRIME;
+		else if (is_word_char(c))
+		{
+			const unsigned char *start = p;
+
+			while (p < end && is_word_char(*p))
+				h = fingerprint_add(h, *p++);
+			switch (p - start)
+			{
+				case 2:
+					if (word_is(start, 2, "by"))
+						positions = true;
+					break;
+				case 5:
+					if (word_is(start, 5, "limit") || word_is(start, 5, "fetch"))
+						positions = false;
+					break;
+				case 6:
+					if (word_is(start, 6, "offset"))
+						positions = false;
+					break;
+			}
+			h = fingerprint_add(h, ' ');
+		}
+		else
+		{
+			if (c == ')' || c == ';')
+				positions = false;
+			h = fingerprint_add(h, c);
+			p++;
+		}
 	}
 	return h;
 }
@@ -686,18 +753,30 @@ admission_skips_text(uint64 fingerprint)
 {
 	TextMemo   *tm = &text_memos[fingerprint % LOCAL_MEMOS];
 
-	if (tm->fingerprint != fingerprint || tm->queryid == UINT64CONST(0) ||
-		!cachealot_admission)
+	if (tm->fingerprint != fingerprint || tm->ambiguous ||
+		tm->queryid == UINT64CONST(0) || !cachealot_admission)
 		return false;
 	return admission_skips(admission_statement(tm->queryid));
 }
 
-/* Parse analysis computed the query id of a statement with this text */
+/*
+ * Parse analysis computed the query id of a statement with this text.  A
+ * fingerprint seen with two query ids is never trusted again (while it
+ * keeps its memo slot): until that is seen, the other statement is skipped
+ * as the COLD one, for at most that one's backoff.
+ */
 void
 admission_learn_text(uint64 fingerprint, uint64 queryId)
 {
 	TextMemo   *tm = &text_memos[fingerprint % LOCAL_MEMOS];
 
+	if (tm->fingerprint == fingerprint)
+	{
+		if (tm->queryid != queryId)
+			tm->ambiguous = true;
+		return;
+	}
 	tm->fingerprint = fingerprint;
 	tm->queryid = queryId;
+	tm->ambiguous = false;
 }

@@ -45,6 +45,7 @@
 #include "eligibility.h"
 #include "executor.h"
 #include "freshness.h"
+#include "hint.h"
 #include "key.h"
 #include "stand_in.h"
 #include "stats.h"
@@ -377,6 +378,8 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	}
 	if (reason == NULL && !statement_text(queryDesc, &text, &text_len))
 		reason = "the statement has no text of its own";
+	if (reason == NULL && statement_hint_says_off(text, text_len))
+		reason = "the statement's hint says cachealot(off)";
 	if (reason == NULL)
 	{
 		deps = stand_in ? stand_in_dependencies(pstmt, &ndeps) :

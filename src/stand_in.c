@@ -52,6 +52,7 @@
 #include "cachealot.h"
 #include "catalog_view.h"
 #include "eligibility.h"
+#include "hint.h"
 #include "key.h"
 #include "stand_in.h"
 #include "store.h"
@@ -377,7 +378,8 @@ stand_in_before_planning(Query *parse, const char *query_string,
 	if (!probe_is_worthwhile(memo))
 		return NULL;
 	if (!key_statement_text(query_string, parse->stmt_location,
-							parse->stmt_len, &text, &len))
+							parse->stmt_len, &text, &len) ||
+		statement_hint_says_off(text, len))
 		return NULL;
 
 	/* a query that reads no relation is never cached: no key to build */
