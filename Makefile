@@ -20,6 +20,7 @@ OBJS = \
 	src/stats.o \
 	src/store.o \
 	src/store_index.o \
+	src/table_lists.o \
 	src/utility.o \
 	src/writes.o
 

@@ -30,6 +30,7 @@
 #include "slots.h"
 #include "stats.h"
 #include "store.h"
+#include "table_lists.h"
 #include "utility.h"
 #include "writes.h"
 
@@ -149,6 +150,28 @@ define_settings(void)
 							PGC_POSTMASTER,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("cachealot.exclude_tables",
+							   "Results that read one of these tables are never cached.",
+							   "Comma-separated table names, optionally "
+							   "schema-qualified; a partition is listed when "
+							   "an ancestor is.",
+							   &cachealot_exclude_tables,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   table_list_check, table_list_assign, NULL);
+
+	DefineCustomStringVariable("cachealot.include_tables",
+							   "If set, only results all of whose tables are listed are cached.",
+							   "Comma-separated table names, optionally "
+							   "schema-qualified; a partition is listed when "
+							   "an ancestor is.",
+							   &cachealot_include_tables,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   table_list_check, table_list_assign, NULL);
 
 	DefineCustomIntVariable("cachealot.test_commit_delay",
 							"Testing aid: sleep this long after a writing commit "

@@ -54,6 +54,7 @@
 
 #include "cachealot.h"
 #include "eligibility.h"
+#include "table_lists.h"
 #include "writes.h"
 
 
@@ -474,6 +475,9 @@ execution_bypass_reason(QueryDesc *queryDesc, int eflags)
 		return reason;
 	if (queryDesc->plannedstmt->planTree->total_cost < cachealot_min_cost)
 		return "the plan costs less than cachealot.min_cost";
+	reason = table_lists_bypass_reason(queryDesc->plannedstmt->relationOids);
+	if (reason != NULL)
+		return reason;
 	if (eflags & (EXEC_FLAG_EXPLAIN_ONLY | EXEC_FLAG_BACKWARD |
 				  EXEC_FLAG_REWIND | EXEC_FLAG_WITH_NO_DATA))
 		return "the plan may be rescanned or run backward";

@@ -186,6 +186,13 @@ executor_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		drop_queries_of_subxacts(InvalidSubTransactionId);
+
+	/*
+	 * A stand-in's key is for a start in the transaction that planned it:
+	 * in between two transactions, a fast-path function call may have
+	 * changed a setting without an ExecutorStart.
+	 */
+	stand_in_forget_key();
 }
 
 static void

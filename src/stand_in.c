@@ -70,8 +70,9 @@ static bool planning_for_real = false;
  * would build (same text, query id, catalog-naming constants, no
  * parameters, same columns), provided nothing ran between the planning and
  * the start that could change a setting, the user or the search path: any
- * other ExecutorStart, or any utility statement, forgets it
- * (stand_in_forget_key), and so does the start it was kept for.  A
+ * other ExecutorStart, any utility statement and the end of the
+ * transaction forget it (stand_in_forget_key), and so does the start it
+ * was kept for.  A
  * stand-in started again later (a plan cache kept it) builds its key anew.
  */
 typedef struct StandInKey

@@ -305,7 +305,7 @@ for w in "${WORKLOADS[@]}"; do
 done
 {
     echo
-    echo "plain, cachealot: instructions per statement. Ratio below 1: cachealot executes fewer instructions than plain PostgreSQL. A hit of a client statement is neither planned nor executed; a miss pays the key, the capture and the store besides running the statement; an \`UPDATE\` pays the write tracking and the commit protocol. (\`bypasses\` in the CSV counts the query that read the statistics too.) The CSV also has the raw totals and each run's startup (I($BASE) - $BASE × per statement)."
+    echo "plain, cachealot: instructions per statement. Ratio below 1: cachealot executes fewer instructions than plain PostgreSQL. A hit of a client statement is neither planned nor executed; a miss pays the key and the lookup, and, when admission stores it, the capture and the store, besides running the statement; \"of which skipped\": executions that admission sent past the cache without a key or a lookup, once the statement had shown that its results are not reused (they count as misses here). An \`UPDATE\` pays the write tracking and the commit protocol. (\`bypasses\` in the CSV counts the query that read the statistics too.) The CSV also has the raw totals and each run's startup (I($BASE) - $BASE × per statement)."
 } >>"$MD"
 cat "$MD"
 say "written: $MD, $CSV (in $ELAPSED s)"
