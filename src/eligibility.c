@@ -255,6 +255,103 @@ add_resolved_elements(QueryFindings *walk, Const *c)
 										  DatumGetObjectId(elems[i]));
 }
 
+
+/*
+ * Does this type's input function read the same value from the same text
+ * whatever the settings?  Not the date and time types (DateStyle,
+ * TimeZone, timezone_abbreviations, IntervalStyle), arrays (array_nulls),
+ * xml (xmloption), money (lc_monetary), nor any type not listed here.
+ */
+static bool
+type_input_ignores_settings(Oid type)
+{
+	switch (type)
+	{
+		case BOOLOID:
+		case CHAROID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case BYTEAOID:
+		case UUIDOID:
+		case JSONOID:
+		case JSONBOID:
+		case UNKNOWNOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* a constant's value in the findings: this word, its type, length, bytes */
+#define ANALYSED_VALUE_TAG		0xC0257A47
+/* at most this many bytes of such values per statement, or no caching */
+#define ANALYSED_VALUES_MAX		1024
+
+/*
+ * A constant whose value the text alone does not fix: parse analysis read
+ * it under the settings of that moment, which need not be those of the
+ * execution ('01/02/2024'::date under DateStyle MDY, run under DMY).  Its
+ * value goes into the key.  False if the statement has too many such bytes.
+ */
+static bool
+add_analysed_value(QueryFindings *walk, Const *c)
+{
+	int16		typlen;
+	bool		typbyval;
+	const char *bytes;
+	Size		len;
+	Size		i;
+
+	get_typlenbyval(c->consttype, &typlen, &typbyval);
+	if (typbyval)
+	{
+		bytes = (const char *) &c->constvalue;
+		len = sizeof(Datum);
+	}
+	else if (typlen == -1)
+	{
+		struct varlena *v = pg_detoast_datum_packed((struct varlena *)
+													DatumGetPointer(c->constvalue));
+
+		bytes = VARDATA_ANY(v);
+		len = VARSIZE_ANY_EXHDR(v);
+	}
+	else if (typlen == -2)
+	{
+		bytes = DatumGetCString(c->constvalue);
+		len = strlen(bytes);
+	}
+	else
+	{
+		bytes = DatumGetPointer(c->constvalue);
+		len = typlen;
+	}
+
+	walk->analysed_bytes += len;
+	if (walk->analysed_bytes > ANALYSED_VALUES_MAX)
+		return false;
+	walk->resolved_oids = lappend_oid(walk->resolved_oids, ANALYSED_VALUE_TAG);
+	walk->resolved_oids = lappend_oid(walk->resolved_oids, c->consttype);
+	walk->resolved_oids = lappend_oid(walk->resolved_oids, (Oid) len);
+	for (i = 0; i < len; i += sizeof(uint32))
+	{
+		uint32		word = 0;
+
+		memcpy(&word, bytes + i, Min(sizeof(uint32), len - i));
+		walk->resolved_oids = lappend_oid(walk->resolved_oids, (Oid) word);
+	}
+	return true;
+}
+
 static bool
 uncacheable_walker(Node *node, void *context)
 {
@@ -266,11 +363,15 @@ uncacheable_walker(Node *node, void *context)
 		Const	   *c = (Const *) node;
 		QueryFindings *walk = (QueryFindings *) context;
 
-		if (!c->constisnull && type_names_catalog_object(c->consttype))
+		if (c->constisnull)
+			return false;
+		if (type_names_catalog_object(c->consttype))
 			walk->resolved_oids = lappend_oid(walk->resolved_oids,
 											  DatumGetObjectId(c->constvalue));
-		else if (!c->constisnull && type_is_catalog_object_array(c->consttype))
+		else if (type_is_catalog_object_array(c->consttype))
 			add_resolved_elements(walk, c);
+		else if (!type_input_ignores_settings(c->consttype))
+			return !add_analysed_value(walk, c);
 		return false;
 	}
 	if (IsA(node, CoerceViaIO) && context != NULL)
@@ -392,6 +493,14 @@ bool
 query_is_cacheable(Query *parse, int cursorOptions, QueryFindings *findings)
 {
 	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)
+		return false;
+
+	/*
+	 * Only the statement as written: the queries a rule adds share its query
+	 * id and its text (a rule action read from the catalog has no position
+	 * of its own), so two SELECT actions of one rule would share a key.
+	 */
+	if (parse->querySource != QSRC_ORIGINAL || !parse->canSetTag)
 		return false;
 	/* reads no relation (SELECT 1): nothing to cache, no need to look */
 	if (parse->rtable == NIL && !parse->hasSubLinks)
@@ -624,12 +733,13 @@ plan_reads_settings(PlannedStmt *pstmt)
 /*
  * A plan made without a verdict, because admission skipped its statement
  * at parse analysis: it runs as it is, and the skip was counted already.
+ * It carries the skip's number (parse_analysis.c).
  */
 void
-plan_mark_skipped(PlannedStmt *pstmt)
+plan_mark_skipped(PlannedStmt *pstmt, uint32 number)
 {
 	pstmt->invalItems = lappend(pstmt->invalItems,
-								plan_item(PLAN_MARK_SKIPPED, 0));
+								plan_item(PLAN_MARK_SKIPPED, number));
 }
 
 bool

@@ -27,7 +27,8 @@ typedef enum PlanMark
 	PLAN_MARK_STAND_IN_DEPENDENCY = -0x43A9,	/* value: a slot it depends on */
 	PLAN_MARK_RESOLVED_OID = -0x43AA,	/* value: a catalog-naming constant */
 	PLAN_MARK_READS_SETTINGS = -0x43AB,	/* see plan_reads_settings() */
-	PLAN_MARK_SKIPPED = -0x43AC	/* admission skipped it before planning */
+	PLAN_MARK_SKIPPED = -0x43AC	/* admission skipped it before planning;
+								 * value: the skip's number */
 } PlanMark;
 
 /*
@@ -39,8 +40,10 @@ typedef enum PlanMark
  */
 typedef struct QueryFindings
 {
-	List	   *resolved_oids;
+	List	   *resolved_oids;	/* and values read under settings, see
+								 * add_analysed_value() */
 	bool		reads_settings;
+	Size		analysed_bytes;
 } QueryFindings;
 
 /* verdicts */
@@ -61,7 +64,7 @@ extern uint32 plan_catalog_stamp(PlannedStmt *pstmt);
 extern void plan_set_catalog_stamp(PlannedStmt *pstmt, uint32 stamp);
 extern List *plan_resolved_oids(PlannedStmt *pstmt);
 extern bool plan_reads_settings(PlannedStmt *pstmt);
-extern void plan_mark_skipped(PlannedStmt *pstmt);
+extern void plan_mark_skipped(PlannedStmt *pstmt, uint32 number);
 extern bool plan_was_skipped(PlannedStmt *pstmt);
 
 #endif							/* CACHEALOT_ELIGIBILITY_H */

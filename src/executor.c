@@ -47,6 +47,7 @@
 #include "freshness.h"
 #include "hint.h"
 #include "key.h"
+#include "parse_analysis.h"
 #include "stand_in.h"
 #include "stats.h"
 #include "store.h"
@@ -364,10 +365,15 @@ cachealot_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 	record_plan_writes(pstmt);
 
-	/* a skip by admission before planning was counted there */
-	if (queryDesc->operation != CMD_SELECT || pstmt->hasModifyingCTE ||
-		plan_was_skipped(pstmt))
+	if (queryDesc->operation != CMD_SELECT || pstmt->hasModifyingCTE)
 	{
+		run_standard_start(queryDesc, eflags);
+		return;
+	}
+	/* a skip by admission before planning was counted there */
+	if (plan_was_skipped(pstmt))
+	{
+		parse_analysis_start_skipped(pstmt);
 		run_standard_start(queryDesc, eflags);
 		return;
 	}

@@ -15,10 +15,15 @@
  *
  * A statement sent as a simple query is analysed, planned and run at once.
  * When admission knows it as COLD by the fingerprint of its text, it need
- * not even get a query id: the Query is remembered, and the planner hook
- * plans it without a verdict (parse_analysis_skipped_query()).  No other
- * Query can be mistaken for it: the next planner call, whichever it is,
- * forgets it, and every analysis replaces it.
+ * not even get a query id: it gets a stand-in id instead, SKIPPED_ID_TAG
+ * and the fingerprint, which survives the copies a plan cache makes, and
+ * the planner hook plans it without a verdict (parse_analysis_skipped()).
+ * Only when no one else asked for query ids: otherwise the id is core's,
+ * and such a statement is just looked up.  (That stand-in id is what
+ * pg_stat_activity shows for it.)  (A statement prepared without
+ * parameters is analysed again at Bind when its plan was invalidated, and
+ * that analysis looks like a simple query's: see
+ * parse_analysis_start_skipped() for the plan it leaves in the cache.)
  *
  * Backend-local: no lock.
  *
@@ -29,19 +34,31 @@
 #include "postgres.h"
 
 #include "parser/analyze.h"
+#include "utils/plancache.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "utils/queryjumble.h"
 
 #include "admission.h"
 #include "cachealot.h"
+#include "eligibility.h"
 #include "key.h"
 #include "parse_analysis.h"
 
 static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
 
-/* the Query admission skipped, until the next planner call */
-static Query *skipped_query = NULL;
+/*
+ * The query id of a statement admission skipped at analysis: this tag in
+ * the high 16 bits, the low 48 of its text's fingerprint below.  (A real
+ * query id in that range is only taken for a skip: it bypasses.)
+ */
+#define SKIPPED_ID_TAG		UINT64CONST(0xCA11)
+#define SKIPPED_ID_SHIFT	48
+#define FINGERPRINT_MASK	((UINT64CONST(1) << SKIPPED_ID_SHIFT) - 1)
+
+/* skips are numbered: the number of the last skipped plan made */
+static uint32 skip_count = 0;
+static uint32 current_skip = 0;
 
 /*
  * May the result of this Query be cached?  Only a SELECT that reads
@@ -101,7 +118,6 @@ cachealot_post_parse_analyze(ParseState *pstate, Query *query,
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
 
-	skipped_query = NULL;
 	if (!cachealot_active() || compute_query_id == COMPUTE_QUERY_ID_OFF ||
 		!query_may_be_cached(query))
 		return;
@@ -116,10 +132,11 @@ cachealot_post_parse_analyze(ParseState *pstate, Query *query,
 		if (!key_statement_text(pstate->p_sourcetext, query->stmt_location,
 								query->stmt_len, &text, &len))
 			return;
-		fingerprint = admission_text_fingerprint(text, len);
-		if (admission_skips_text(fingerprint))
+		fingerprint = admission_text_fingerprint(text, len) & FINGERPRINT_MASK;
+		if (query->queryId == UINT64CONST(0) &&
+			admission_skips_text(fingerprint))
 		{
-			skipped_query = query;
+			query->queryId = (SKIPPED_ID_TAG << SKIPPED_ID_SHIFT) | fingerprint;
 			return;
 		}
 	}
@@ -131,16 +148,47 @@ cachealot_post_parse_analyze(ParseState *pstate, Query *query,
 }
 
 /*
- * Did admission skip this Query at its analysis?  Called by the planner
- * hook for every Query it plans; forgets the skipped Query either way.
+ * Did admission skip this Query at its analysis?  If so, its plan is
+ * marked with a new skip number; it keeps the stand-in query id, which
+ * holds the text's fingerprint.
  */
 bool
-parse_analysis_skipped_query(Query *parse)
+parse_analysis_skipped(Query *parse, uint32 *number)
 {
-	bool		skipped = parse == skipped_query;
+	if ((parse->queryId >> SKIPPED_ID_SHIFT) != SKIPPED_ID_TAG)
+		return false;
+	if (++skip_count == 0)
+		skip_count = 1;
+	current_skip = skip_count;
+	*number = skip_count;
+	return true;
+}
 
-	skipped_query = NULL;
-	return skipped;
+/*
+ * ExecutorStart of a plan marked skipped.  Normally it is the plan just
+ * made for the skip, started right away.  But a plan cache may keep it: a
+ * statement prepared without parameters is analysed again at Bind when its
+ * plan was invalidated, and that analysis looks like a simple query's; the
+ * plan cache then keeps the skipped Query and its plan.  Started again,
+ * such a plan asks admission by its text's fingerprint whether the
+ * statement still skips (and counts the skip); once it does not, or cannot
+ * tell, this backend's saved plans are all marked for analysis again
+ * (ResetPlanCache, as a catalog change does), so that the statement gets
+ * its query id and a verdict on its next use.  This start runs it as it is.
+ */
+void
+parse_analysis_start_skipped(PlannedStmt *pstmt)
+{
+	uint32		number = plan_mark_value(pstmt, PLAN_MARK_SKIPPED);
+
+	if (number == current_skip)
+	{
+		current_skip = 0;
+		return;
+	}
+	if (admission_skips_text(pstmt->queryId & FINGERPRINT_MASK))
+		return;
+	ResetPlanCache();
 }
 
 /* Called from _PG_init */

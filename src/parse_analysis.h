@@ -12,8 +12,10 @@
 #define CACHEALOT_PARSE_ANALYSIS_H
 
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 
 extern void parse_analysis_init(void);
-extern bool parse_analysis_skipped_query(Query *parse);
+extern bool parse_analysis_skipped(Query *parse, uint32 *number);
+extern void parse_analysis_start_skipped(PlannedStmt *pstmt);
 
 #endif							/* CACHEALOT_PARSE_ANALYSIS_H */

@@ -45,6 +45,7 @@ cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
 {
 	QueryFindings findings = {NIL, false};
 	bool		cacheable;
+	uint32		skip_number;
 	PlannedStmt *result;
 
 	/* the transaction whose catalog view this plan is made from */
@@ -57,11 +58,11 @@ cachealot_planner(Query *parse, const char *query_string, int cursorOptions,
 	 */
 	if (!cachealot_active())
 		cacheable = false;
-	else if (parse_analysis_skipped_query(parse))
+	else if (parse_analysis_skipped(parse, &skip_number))
 	{
 		result = run_standard_planner(parse, query_string, cursorOptions,
 									  boundParams);
-		plan_mark_skipped(result);
+		plan_mark_skipped(result, skip_number);
 		return result;
 	}
 	else

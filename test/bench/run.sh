@@ -387,6 +387,8 @@ is_cachealot() { [[ $1 == cachealot* ]]; }
 # [from, to], keyed as pgbench would send them in the given protocol: the
 # statement text of point.sql after substitution (simple) or with $1 and the
 # key as parameter (prepared). Server-side, so it takes seconds, not minutes.
+# A deliberate warm-up: with admission on, lookups that all miss would turn
+# the statement cold after its first window and store almost nothing.
 fill_point_keys() {
     local port=$1 mode=$2 from=$3 to=$4 stmt
     if [[ $mode == simple ]]; then
@@ -394,7 +396,8 @@ fill_point_keys() {
     else
         stmt="EXECUTE 'SELECT abalance FROM pgbench_accounts WHERE aid = \$1;' INTO r USING i"
     fi
-    q "$port" -c "DO \$\$ DECLARE r int; BEGIN FOR i IN $from..$to LOOP $stmt; END LOOP; END \$\$"
+    q "$port" -c "SET cachealot.admission = off" \
+        -c "DO \$\$ DECLARE r int; BEGIN FOR i IN $from..$to LOOP $stmt; END LOOP; END \$\$"
 }
 
 # cachealot_stats() or SHOW pool_cache as "hits selects entries" (pgpool's
