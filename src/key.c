@@ -17,11 +17,15 @@
  *	- what the text resolved to: the query id, core's summary of the
  *	  analysed statement's relations, functions, operators, types and
  *	  collations, and the values of its constants that name catalog objects
- *	  ('t'::regclass), which the query id leaves out.  The same text can
- *	  mean other objects (two SQL functions whose bodies share their text
- *	  but not their parameter order, a plan analysed before a new overload
- *	  appeared, a SQL function's statement analysed before an earlier one
- *	  changed search_path); together with the text, these tell them apart;
+ *	  ('t'::regclass), which the query id leaves out, and of those whose
+ *	  value parse analysis read under the settings of that moment
+ *	  ('01/02/2024'::date under DateStyle; eligibility.c's
+ *	  add_analysed_value), which need not be the settings of the
+ *	  execution.  The same text can mean other objects (two SQL functions
+ *	  whose bodies share their text but not their parameter order, a plan
+ *	  analysed before a new overload appeared, a SQL function's statement
+ *	  analysed before an earlier one changed search_path) or other values;
+ *	  together with the text, these tell them apart;
  *	- the bound parameters, by type and binary value;
  *	- the result row type (type, typmod, collation of each column).
  *
