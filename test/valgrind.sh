@@ -58,9 +58,15 @@ as_tester "$PGXS_DIR/../../src/test/regress/pg_regress" --use-existing \
 as_tester "$BINDIR/pg_ctl" -D "$WORK/data" -m fast -w -t 300 stop >/dev/null || true
 
 # Each memcheck report is a block of lines; keep those that pass through us.
-errors=$(awk '/^==[0-9]+== [A-Z]/ { if (block ~ /cachealot/) print block; block = $0; next }
+# Not PostgreSQL's writes of padding bytes to WAL and files ("Syscall param
+# write(buf)/pwrite64(buf) points to uninitialised byte(s)", which its own
+# src/tools/valgrind.supp suppresses): cachealot writes no file, but the
+# stack of such a write can pass through its ProcessUtility hook (CREATE
+# DATABASE copies the relation map).
+errors=$(awk 'function keep(b) { return b ~ /cachealot/ && b !~ /Syscall param (write|pwrite64)\(buf\) points to uninitialised/ }
+              /^==[0-9]+== [A-Z]/ { if (keep(block)) print block; block = $0; next }
               /^==[0-9]+==/ { block = block "\n" $0 }
-              END { if (block ~ /cachealot/) print block }' "$WORK"/vg.*.log)
+              END { if (keep(block)) print block }' "$WORK"/vg.*.log)
 if [[ -n "$errors" ]]; then
     echo "$errors"
     echo "valgrind: memcheck errors in cachealot (logs in $WORK)"
