@@ -34,9 +34,9 @@
 #include "postgres.h"
 
 #include "parser/analyze.h"
-#include "utils/plancache.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
+#include "utils/plancache.h"
 #include "utils/queryjumble.h"
 
 #include "admission.h"
