@@ -65,6 +65,7 @@
 
 #include "admission.h"
 #include "cachealot.h"
+#include "key.h"
 #include "stats.h"
 
 #define ADMISSION_WAYS		8
@@ -635,14 +636,6 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-/* May this byte be part of an identifier or a number? */
-static inline bool
-is_word_char(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		c == '_' || c == '$' || c >= 0x80;
-}
-
 #define FNV_PRIME	UINT64CONST(0x100000001b3)
 
 static inline uint64
@@ -693,7 +686,7 @@ admission_text_fingerprint(const char *text, int len)
 			const unsigned char *start = p;
 			unsigned char kind = 'i';
 
-			while (p < end && (is_word_char(*p) || *p == '.'))
+			while (p < end && (text_is_word_char(*p) || *p == '.'))
 			{
 				if (*p == '.' || *p == 'e' || *p == 'E')
 					kind = 'n';
@@ -710,11 +703,11 @@ admission_text_fingerprint(const char *text, int len)
 				h = fingerprint_add(h, kind);
 			}
 		}
-		else if (is_word_char(c))
+		else if (text_is_word_char(c))
 		{
 			const unsigned char *start = p;
 
-			while (p < end && is_word_char(*p))
+			while (p < end && text_is_word_char(*p))
 				h = fingerprint_add(h, *p++);
 			switch (p - start)
 			{

@@ -54,6 +54,7 @@
 
 #include "cachealot.h"
 #include "eligibility.h"
+#include "key.h"
 #include "table_lists.h"
 #include "writes.h"
 
@@ -300,55 +301,34 @@ type_input_ignores_settings(Oid type)
  * A constant whose value the text alone does not fix: parse analysis read
  * it under the settings of that moment, which need not be those of the
  * execution ('01/02/2024'::date under DateStyle MDY, run under DMY).  Its
- * value goes into the key.  False if the statement has too many such bytes.
+ * value, as the key holds a parameter's, goes into the key.  False if the
+ * statement has too many such bytes.
  */
 static bool
 add_analysed_value(QueryFindings *walk, Const *c)
 {
-	int16		typlen;
-	bool		typbyval;
-	const char *bytes;
-	Size		len;
-	Size		i;
+	StringInfoData value;
+	int			i;
 
-	get_typlenbyval(c->consttype, &typlen, &typbyval);
-	if (typbyval)
-	{
-		bytes = (const char *) &c->constvalue;
-		len = sizeof(Datum);
-	}
-	else if (typlen == -1)
-	{
-		struct varlena *v = pg_detoast_datum_packed((struct varlena *)
-													DatumGetPointer(c->constvalue));
-
-		bytes = VARDATA_ANY(v);
-		len = VARSIZE_ANY_EXHDR(v);
-	}
-	else if (typlen == -2)
-	{
-		bytes = DatumGetCString(c->constvalue);
-		len = strlen(bytes);
-	}
-	else
-	{
-		bytes = DatumGetPointer(c->constvalue);
-		len = typlen;
-	}
-
-	walk->analysed_bytes += len;
+	initStringInfo(&value);
+	key_append_datum(&value, c->consttype, c->constvalue);
+	walk->analysed_bytes += value.len;
 	if (walk->analysed_bytes > ANALYSED_VALUES_MAX)
+	{
+		pfree(value.data);
 		return false;
+	}
 	walk->resolved_oids = lappend_oid(walk->resolved_oids, ANALYSED_VALUE_TAG);
 	walk->resolved_oids = lappend_oid(walk->resolved_oids, c->consttype);
-	walk->resolved_oids = lappend_oid(walk->resolved_oids, (Oid) len);
-	for (i = 0; i < len; i += sizeof(uint32))
+	walk->resolved_oids = lappend_oid(walk->resolved_oids, (Oid) value.len);
+	for (i = 0; i < value.len; i += sizeof(uint32))
 	{
 		uint32		word = 0;
 
-		memcpy(&word, bytes + i, Min(sizeof(uint32), len - i));
+		memcpy(&word, value.data + i, Min(sizeof(uint32), value.len - i));
 		walk->resolved_oids = lappend_oid(walk->resolved_oids, (Oid) word);
 	}
+	pfree(value.data);
 	return true;
 }
 
@@ -486,13 +466,25 @@ result_is_cacheable(Query *parse)
 }
 
 /*
+ * Could a result of this Query ever be cached?  Only a SELECT that reads
+ * something: a relation, a function in FROM (which may be inlined into
+ * one) or a subquery.  SELECT 1 has nothing to cache: no need to look.
+ */
+bool
+query_may_be_cached(Query *query)
+{
+	return query->commandType == CMD_SELECT && query->utilityStmt == NULL &&
+		(query->rtable != NIL || query->hasSubLinks);
+}
+
+/*
  * Is this Query, about to be planned, cacheable at all?  What the walk
  * finds besides its verdict goes into 'findings' (see eligibility.h).
  */
 bool
 query_is_cacheable(Query *parse, int cursorOptions, QueryFindings *findings)
 {
-	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)
+	if (!query_may_be_cached(parse))
 		return false;
 
 	/*
@@ -501,9 +493,6 @@ query_is_cacheable(Query *parse, int cursorOptions, QueryFindings *findings)
 	 * of its own), so two SELECT actions of one rule would share a key.
 	 */
 	if (parse->querySource != QSRC_ORIGINAL || !parse->canSetTag)
-		return false;
-	/* reads no relation (SELECT 1): nothing to cache, no need to look */
-	if (parse->rtable == NIL && !parse->hasSubLinks)
 		return false;
 	if (cursorOptions & (CURSOR_OPT_HOLD | CURSOR_OPT_SCROLL))
 		return false;

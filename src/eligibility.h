@@ -47,6 +47,7 @@ typedef struct QueryFindings
 } QueryFindings;
 
 /* verdicts */
+extern bool query_may_be_cached(Query *query);
 extern bool query_is_cacheable(Query *parse, int cursorOptions,
 							   QueryFindings *findings);
 extern bool relkind_is_tracked(char relkind);

@@ -27,6 +27,7 @@
 #include "parser/scansup.h"
 
 #include "hint.h"
+#include "key.h"
 
 static inline const char *
 skip_blanks(const char *p, const char *end)
@@ -46,14 +47,6 @@ starts_with_word(const char *p, const char *end, const char *word)
 	return true;
 }
 
-static inline bool
-is_identifier_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '_' || c == '$' ||
-		(unsigned char) c >= 0x80;
-}
-
 /* Is this word, whole, at p? */
 static inline bool
 is_word(const char *p, const char *end, const char *word)
@@ -61,7 +54,7 @@ is_word(const char *p, const char *end, const char *word)
 	size_t		len = strlen(word);
 
 	return starts_with_word(p, end, word) &&
-		(p + len >= end || !is_identifier_char(p[len]));
+		(p + len >= end || !text_is_word_char((unsigned char) p[len]));
 }
 
 /*
@@ -90,7 +83,7 @@ hint_body_says_off(const char *start, const char *end)
 		const char *q;
 
 		/* a word of its own: not the end of another one */
-		if ((p > start && is_identifier_char(p[-1])) ||
+		if ((p > start && text_is_word_char((unsigned char) p[-1])) ||
 			!starts_with_word(p, end, "cachealot"))
 			continue;
 		q = skip_blanks(p + strlen("cachealot"), end);
@@ -155,14 +148,15 @@ statement_hint_says_off(const char *text, int len)
 				return true;
 			continue;
 		}
-		if (first_word_seen || p >= end || !is_identifier_char(*p))
+		if (first_word_seen || p >= end ||
+			!text_is_word_char((unsigned char) *p))
 			return false;
 		if ((*p == 'p' || *p == 'P') && is_word(p, end, "prepare"))
 		{
 			p = after_word_as(p, end);
 			continue;
 		}
-		while (p < end && is_identifier_char(*p))
+		while (p < end && text_is_word_char((unsigned char) *p))
 			p++;
 		first_word_seen = true;
 	}

@@ -172,8 +172,8 @@ append_string(StringInfo buf, const char *s)
 }
 
 /* Append a datum's value so that equal bytes mean an equal value */
-static void
-append_datum(StringInfo buf, Oid type, Datum value)
+void
+key_append_datum(StringInfo buf, Oid type, Datum value)
 {
 	int16		typlen;
 	bool		typbyval;
@@ -344,7 +344,7 @@ append_params(StringInfo buf, ParamListInfo params)
 		append_int(buf, prm->ptype);
 		append_int(buf, prm->isnull);
 		if (!prm->isnull)
-			append_datum(buf, prm->ptype, prm->value);
+			key_append_datum(buf, prm->ptype, prm->value);
 	}
 }
 

@@ -61,18 +61,6 @@ static uint32 skip_count = 0;
 static uint32 current_skip = 0;
 
 /*
- * May the result of this Query be cached?  Only a SELECT that reads
- * something: a relation, a function in FROM (which may be inlined into
- * one), a subquery or a CTE.
- */
-static bool
-query_may_be_cached(Query *query)
-{
-	return query->commandType == CMD_SELECT && query->utilityStmt == NULL &&
-		(query->rtable != NIL || query->hasSubLinks || query->cteList != NIL);
-}
-
-/*
  * Is this the analysis of a statement the client sent as a simple query?
  * exec_simple_query() analyses with the statement's string as
  * debug_query_string, outside any portal, without parameters; a

@@ -127,16 +127,24 @@ parse_table_list(const char *value, List **names)
 	return true;
 }
 
+/* Does the setting hold anything but blanks? */
+static inline bool
+setting_is_set(const char *value)
+{
+	if (value == NULL)
+		return false;
+	while (*value == ' ')
+		value++;
+	return *value != '\0';
+}
+
 /* GUC check hook for both settings */
 bool
 table_list_check(char **newval, void **extra, GucSource source)
 {
 	List	   *names;
-	char	   *trimmed = *newval;
 
-	while (*trimmed == ' ')
-		trimmed++;
-	if (*trimmed == '\0')
+	if (!setting_is_set(*newval))
 		return true;
 	if (!parse_table_list(*newval, &names))
 	{
@@ -225,16 +233,6 @@ resolve_lists(void)
 	lists_valid = true;
 	resolve_list(&exclude_list);
 	resolve_list(&include_list);
-}
-
-static inline bool
-setting_is_set(const char *value)
-{
-	if (value == NULL)
-		return false;
-	while (*value == ' ')
-		value++;
-	return *value != '\0';
 }
 
 /* Is this relation, or one of its ancestors if it is a partition, listed? */
